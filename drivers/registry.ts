@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { DriverFactory } from './driver.js';
+import { simulatorSchema, simulatorSensors } from './simulator/schema.js';
+import { mqttSchema } from './mqtt/schema.js';
+import type { SensorDefinition } from '../gateway/config/sensor.js';
+
+export interface DriverModule {
+  createDriver: DriverFactory<never>;
+}
+
+interface RegistryEntry {
+  schema: z.ZodType;
+  /** Imported only when a configured instance needs it (start-up time and RSS on a Pi). */
+  load(): Promise<DriverModule>;
+  /** Sensors a driver declares itself (the simulator's virtual ones). */
+  sensorsOf?(config: never): SensorDefinition[];
+}
+
+export const DRIVER_REGISTRY = {
+  simulator: { schema: simulatorSchema, load: () => import('./simulator/driver.js'), sensorsOf: simulatorSensors },
+  mqtt: { schema: mqttSchema, load: () => import('./mqtt/driver.js') },
+} satisfies Record<string, RegistryEntry>;
+
+export type DriverType = keyof typeof DRIVER_REGISTRY;
+
+const schemas = Object.values(DRIVER_REGISTRY).map((entry) => entry.schema) as unknown as [
+  typeof simulatorSchema,
+  typeof mqttSchema,
+];
+
+export const driverConfigSchema = z.discriminatedUnion('type', schemas);
+export type DriverConfig = z.output<typeof driverConfigSchema>;

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfigFile, resolveConfig, ConfigInvalidError, type ResolvedConfig } from './config/load.js';
+import { DEMO_CONFIG } from './config/demo.js';
+import { locateConfigFile } from './config/locate.js';
+import { GatewayError, errorMessage } from './errors.js';
+import { createLogger } from './logger.js';
+import { Gateway } from './gateway.js';
+import { printScores } from './commands/scores.js';
+
+const USAGE = `usage: ucid-gateway <command> [options]
+
+commands:
+  start [--config FILE]                 run the gateway (no config: the demo)
+  check-config FILE                     validate a config file; exit 1 listing every problem
+  scores [--config FILE] [--city IST] [--context CLIMATE] [--json]
+                                        print the latest UCID-V1 string and score per cell and context`;
+
+function loadConfig(file: string | undefined): ResolvedConfig {
+  const located = locateConfigFile(file);
+  return located ? loadConfigFile(located) : resolveConfig(DEMO_CONFIG);
+}
+
+async function start(configFlag: string | undefined): Promise<void> {
+  const config = loadConfig(configFlag);
+  const log = createLogger(config.gateway.logLevel);
+  const gateway = new Gateway(config, log);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    gateway.stop().then(() => process.exit(0), (err) => {
+      log.fatal({ err }, 'stop failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    await gateway.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest, allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, city: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  switch (command) {
+    case 'start':
+      await start(values.config);
+      return -1;
+    case 'check-config': {
+      const file = positionals[0] ?? values.config;
+      if (!file) throw new GatewayError('CONFIG_UNREADABLE', 'check-config needs a FILE');
+      const config = loadConfigFile(file);
+      process.stdout.write(`${file}: ok (${config.registry.size} sensors, ${config.drivers.length} drivers)\n`);
+      return 0;
+    }
+    case 'scores':
+      return printScores(loadConfig(values.config), { city: values.city, context: values.context, json: values.json ?? false });
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exitCode = code;
+}, (err: unknown) => {
+  if (err instanceof ConfigInvalidError) process.stderr.write(`invalid configuration:\n  ${err.problems.join('\n  ')}\n`);
+  else process.stderr.write(`ucid-gateway: ${errorMessage(err)}\n`);
+  process.exitCode = 1;
+});

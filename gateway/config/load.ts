@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { GatewayError } from '../errors.js';
+import { configSchema, type ConfigInput, type GatewayConfig } from './schema.js';
+import { DRIVER_REGISTRY } from '../../drivers/registry.js';
+import type { SensorDefinition } from './sensor.js';
+
+export type ResolvedConfig = GatewayConfig & {
+  gateway: GatewayConfig['gateway'] & { dataDir: string };
+  store: GatewayConfig['store'] & { path: string };
+  /** The sensor registry: configured sensors plus those drivers declare (the simulator's). */
+  registry: ReadonlyMap<string, SensorDefinition & { city: string }>;
+};
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
+    const at = issue.path.length ? issue.path.join('.') : '(root)';
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${at === '(root)' ? key : `${at}.${key}`}: unknown key`);
+    return [`${at}: ${issue.message}`];
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function crossCheck(config: GatewayConfig): string[] {
+  const errors: string[] = [];
+  const seen = new Map<string, number>();
+  config.sensors.forEach((sensor, i) => {
+    const first = seen.get(sensor.id);
+    if (first !== undefined) errors.push(`sensors.${i}.id: duplicate sensor id "${sensor.id}" (also sensors.${first}.id)`);
+    else seen.set(sensor.id, i);
+    sensor.contexts.forEach((context, j) => {
+      if (!(context in config.scoring.contexts)) errors.push(`sensors.${i}.contexts.${j}: no scoring rule for context "${context}"`);
+    });
+  });
+  const names = new Map<string, number>();
+  config.drivers.forEach((driver, i) => {
+    const first = names.get(driver.name);
+    if (first !== undefined) errors.push(`drivers.${i}.name: duplicate driver name "${driver.name}" (also drivers.${first}.name)`);
+    else names.set(driver.name, i);
+  });
+  return errors;
+}
+
+function buildRegistry(config: GatewayConfig): ResolvedConfig['registry'] {
+  const registry = new Map<string, SensorDefinition & { city: string }>();
+  for (const driver of config.drivers) {
+    const entry = DRIVER_REGISTRY[driver.type] as { sensorsOf?: (c: typeof driver) => SensorDefinition[] };
+    for (const sensor of entry.sensorsOf?.(driver) ?? []) registry.set(sensor.id, { ...sensor, city: sensor.city ?? config.gateway.city });
+  }
+  for (const sensor of config.sensors) registry.set(sensor.id, { ...sensor, city: sensor.city ?? config.gateway.city });
+  return registry;
+}
+
+/** Validates a parsed config object; every problem is listed as `path: message`. The result is frozen. */
+export function resolveConfig(input: unknown, baseDir = process.cwd()): ResolvedConfig {
+  const parsed = configSchema.safeParse(input ?? {});
+  if (!parsed.success) throw new ConfigInvalidError(formatIssues(parsed.error.issues));
+  const config = parsed.data;
+  const errors = crossCheck(config);
+  if (errors.length) throw new ConfigInvalidError(errors);
+  const dataDir = config.gateway.dataDir
+    ? path.resolve(baseDir, config.gateway.dataDir)
+    : path.resolve(process.env.STATE_DIRECTORY ?? 'data');
+  return deepFreeze({
+    ...config,
+    gateway: { ...config.gateway, dataDir },
+    store: { ...config.store, path: path.resolve(dataDir, config.store.path ?? 'gateway.db') },
+    registry: buildRegistry(config),
+  });
+}
+
+export function loadConfigFile(file: string): ResolvedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new GatewayError('CONFIG_UNREADABLE', `${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) throw new ConfigInvalidError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
+  return resolveConfig(doc.toJS() as ConfigInput, path.dirname(path.resolve(file)));
+}
+
+export class ConfigInvalidError extends GatewayError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('CONFIG_INVALID', `${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { byteSize, duration } from './duration.js';
+import { cityCode, metricName, sensorSchema } from './sensor.js';
+import { metricSpecSchema } from '../pipeline/metric-catalogue.js';
+import { driverConfigSchema } from '../../drivers/registry.js';
+import { DEFAULT_SCORING_RULES, scoringRulesSchema } from '../scores/rules.js';
+
+const gatewaySection = z.strictObject({
+  /** Goes into every event id and Kafka record: unique per site. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected lowercase letters, digits, . _ - (at most 64)').default('gw-demo'),
+  city: cityCode.default('IST'),
+  /** Defaults to systemd's $STATE_DIRECTORY, else ./data. */
+  dataDir: z.string().min(1).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+const mqttSection = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().default('0.0.0.0'),
+  /** 0 picks a free port (tests). */
+  port: z.number().int().min(0).max(65535).default(1883),
+  topicPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards').default('sensors'),
+  maxPayload: byteSize.prefault('64KiB'),
+});
+
+const ingestSection = z.strictObject({
+  unknownSensors: z.enum(['accept', 'quarantine']).default('accept'),
+  /** Readings stamped further ahead than this are rejected (device clock wrong). */
+  maxFutureSkew: duration.prefault('2m'),
+  /** Readings older than this are rejected rather than stored. */
+  maxAge: duration.prefault('7d'),
+  /** Readings waiting for a commit before the broker stops reading sockets and QoS 0 is shed. */
+  maxPendingReadings: z.number().int().positive().default(50_000),
+  metrics: z.record(metricName, metricSpecSchema).default({}),
+});
+
+const windowSpecSection = z.strictObject({
+  tumbling: duration.prefault('5m'),
+  sliding: z.union([z.strictObject({ size: duration, slide: duration }), z.null()]).default({ size: 900_000, slide: 60_000 }),
+  sessionGap: z.union([duration, z.null()]).prefault('30m'),
+  allowedLateness: duration.prefault('30s'),
+  revisionHorizon: duration.prefault('1h'),
+  idleClose: duration.prefault('1m'),
+});
+
+const windowsSection = z.strictObject({
+  defaults: windowSpecSection.prefault({}),
+  /** Per-metric overrides of `defaults`. */
+  metrics: z.record(metricName, windowSpecSection.partial()).default({}),
+});
+
+const scoringSection = z.strictObject({
+  h3Resolution: z.number().int().min(0).max(15).default(9),
+  contexts: scoringRulesSchema.default(DEFAULT_SCORING_RULES),
+  /** A sensor missing from a window is scored from its last window this recent, flagged STALE. */
+  staleHorizon: duration.prefault('1h'),
+});
+
+const storeSection = z.strictObject({
+  /** Defaults to `<dataDir>/gateway.db`. */
+  path: z.string().min(1).optional(),
+  groupCommitDelay: duration.prefault('2ms'),
+  maxBatchReadings: z.number().int().positive().default(5_000),
+  rawRetention: duration.prefault('7d'),
+  rawBudget: byteSize.prefault('512MiB'),
+  quarantineMaxRows: z.number().int().positive().default(10_000),
+});
+
+export const configSchema = z.strictObject({
+  gateway: gatewaySection.prefault({}),
+  mqtt: mqttSection.prefault({}),
+  ingest: ingestSection.prefault({}),
+  sensors: z.array(sensorSchema).default([]),
+  windows: windowsSection.prefault({}),
+  scoring: scoringSection.prefault({}),
+  store: storeSection.prefault({}),
+  drivers: z.array(driverConfigSchema).default([]),
+});
+
+export type GatewayConfig = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type WindowSpecConfig = z.output<typeof windowSpecSection>;

@@ -1,0 +1,105 @@
+import type { Logger } from 'pino';
+import type { DriverConfig } from '../drivers/registry.js';
+import type { ResolvedConfig } from './config/load.js';
+import { windowSpecResolver } from './config/window-specs.js';
+import { EmbeddedBroker } from './broker.js';
+import { GatewayBus } from './bus.js';
+import { DriverHost } from './driver-host.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { ScoreStage } from './pipeline/score-stage.js';
+import { SensorDirectory } from './pipeline/sensor-directory.js';
+import { ReadingValidator } from './pipeline/validate.js';
+import { applyRetention } from './store/retention.js';
+import { Store } from './store/store.js';
+
+const TICK_INTERVAL_MS = 1_000;
+const RETENTION_INTERVAL_MS = 60_000;
+
+/** The controller: `start()` reads top to bottom — store, pipeline, sinks, broker, drivers, ready. */
+export class Gateway {
+  readonly bus = new GatewayBus();
+  readonly metrics: GatewayMetrics = createMetrics();
+  private store!: Store;
+  private pipeline!: Pipeline;
+  private broker: EmbeddedBroker | null = null;
+  private drivers!: DriverHost;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(readonly config: ResolvedConfig, readonly log: Logger) {}
+
+  async start(): Promise<this> {
+    const { config, log } = this;
+    this.store = new Store(config.store.path);
+    log.info({ path: config.store.path }, 'store open');
+
+    const directory = new SensorDirectory(config);
+    const scores = new ScoreStage(this.store, directory, {
+      gatewayId: config.gateway.id, h3Resolution: config.scoring.h3Resolution,
+      staleHorizonMs: config.scoring.staleHorizon, rules: config.scoring.contexts,
+    });
+    const validator = new ReadingValidator(config.ingest.metrics, { maxFutureSkewMs: config.ingest.maxFutureSkew, maxAgeMs: config.ingest.maxAge });
+    this.pipeline = new Pipeline(this.store, validator, directory, scores, this.bus, this.metrics, log.child({ stage: 'pipeline' }), {
+      unknownSensors: config.ingest.unknownSensors,
+      groupCommitDelayMs: config.store.groupCommitDelay,
+      maxBatchReadings: config.store.maxBatchReadings,
+      maxPendingReadings: config.ingest.maxPendingReadings,
+      quarantineMaxRows: config.store.quarantineMaxRows,
+      specFor: windowSpecResolver(config.windows),
+    });
+    const rebuilt = this.pipeline.rebuild();
+    log.info({ ...rebuilt, sensors: directory.size }, 'windows rebuilt from stored readings');
+
+    this.timers.push(setInterval(() => this.pipeline.tick(), TICK_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.retention(), RETENTION_INTERVAL_MS));
+
+    if (config.mqtt.enabled) {
+      this.broker = await EmbeddedBroker.start({
+        host: config.mqtt.host, port: config.mqtt.port, topicPrefix: config.mqtt.topicPrefix, maxPayloadBytes: config.mqtt.maxPayload,
+      }, log.child({ component: 'broker' }), this.metrics);
+    }
+
+    this.drivers = new DriverHost(this.pipeline, this.broker, this.metrics, log);
+    await this.drivers.startAll(this.driverConfigs());
+    log.info({ gatewayId: config.gateway.id, mqttPort: this.broker?.port ?? null, drivers: this.config.drivers.length }, 'gateway ready');
+    return this;
+  }
+
+  get mqttPort(): number | null {
+    return this.broker?.port ?? null;
+  }
+
+  get database(): Store {
+    return this.store;
+  }
+
+  driverHealth() {
+    return this.drivers.health();
+  }
+
+  /** SIGTERM: stop input, commit what was accepted (so its PUBACKs go out), close. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await this.drivers?.stopAll();
+    await this.pipeline?.stop();
+    await this.broker?.close();
+    this.store?.close();
+    this.log.info('gateway stopped');
+  }
+
+  private driverConfigs(): DriverConfig[] {
+    const embeddedIngest: DriverConfig[] = this.broker && !this.config.drivers.some((d) => d.type === 'mqtt')
+      ? [{ type: 'mqtt', name: 'mqtt', broker: 'embedded', topicPrefix: this.config.mqtt.topicPrefix }]
+      : [];
+    return [...embeddedIngest, ...this.config.drivers];
+  }
+
+  private retention(): void {
+    try {
+      const deleted = applyRetention(this.store, { rawRetentionMs: this.config.store.rawRetention, rawBudgetBytes: this.config.store.rawBudget }, Date.now());
+      if (deleted) this.log.info({ deleted }, 'raw readings past retention deleted');
+    } catch (err) {
+      this.log.warn({ err }, 'retention failed; will retry');
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics (DESIGN §8): the UCID spec's three plus the gateway's own. One registry per gateway. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    messages: new Counter({ name: 'ucid_streaming_messages_total', help: 'Readings by source and outcome', labelNames: ['source', 'status'], registers }),
+    latency: new Histogram({
+      name: 'ucid_streaming_latency_seconds', help: 'Arrival to commit latency', labelNames: ['source'], registers,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+    connections: new Gauge({ name: 'ucid_streaming_connections', help: 'Open WebSocket connections', labelNames: ['city'], registers }),
+    commitSeconds: new Histogram({
+      name: 'ucid_store_commit_seconds', help: 'SQLite group-commit duration', registers,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    }),
+    commitBatchReadings: new Histogram({ name: 'ucid_store_commit_batch_readings', help: 'Readings per group commit', registers, buckets: [1, 10, 50, 100, 500, 1000, 5000] }),
+    pendingReadings: new Gauge({ name: 'ucid_ingest_pending_readings', help: 'Readings waiting for a commit', registers }),
+    windowsClosed: new Counter({ name: 'ucid_windows_closed_total', help: 'Window results emitted', labelNames: ['kind', 'revised'], registers }),
+    scoreUpdates: new Counter({ name: 'ucid_score_updates_total', help: 'ScoreUpdate events', labelNames: ['context'], registers }),
+    quarantined: new Counter({ name: 'ucid_quarantine_total', help: 'Inputs kept in quarantine', labelNames: ['source'], registers }),
+    driverErrors: new Counter({ name: 'ucid_driver_errors_total', help: 'Driver errors by kind', labelNames: ['driver', 'kind'], registers }),
+    driverUp: new Gauge({ name: 'ucid_driver_up', help: '1 when the driver instance is up', labelNames: ['driver', 'type'], registers }),
+    brokerClients: new Gauge({ name: 'ucid_broker_clients', help: 'Connected MQTT clients', registers }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

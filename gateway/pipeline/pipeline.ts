@@ -1,0 +1,222 @@
+import type { Logger } from 'pino';
+import type { RejectedInput, SubmitOptions } from '../../drivers/driver.js';
+import { GatewayError } from '../errors.js';
+import type { GatewayBus } from '../bus.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Reading } from '../reading.js';
+import { classifyStoreError } from '../store/database.js';
+import type { Store, WindowRow } from '../store/store.js';
+import { WindowEngine, type WindowSpec } from '../windows/engine.js';
+import type { ScoreStage, ScoreUpdate } from './score-stage.js';
+import type { SensorDirectory } from './sensor-directory.js';
+import type { ReadingValidator } from './validate.js';
+
+export interface PipelineOptions {
+  unknownSensors: 'accept' | 'quarantine';
+  groupCommitDelayMs: number;
+  maxBatchReadings: number;
+  maxPendingReadings: number;
+  quarantineMaxRows: number;
+  specFor(metric: string): WindowSpec;
+}
+
+interface PendingWork {
+  readings: Reading[];
+  rejected: RejectedInput[];
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+const REPLAY_PAGE_READINGS = 5_000;
+
+/**
+ * DESIGN §1.2: parse (drivers) → validate → enrich → persist → windows → scores → events.
+ * Work is group-committed: one SQLite transaction per batch, and `submit` resolves only after it.
+ */
+export class Pipeline {
+  private pending: PendingWork[] = [];
+  private pendingReadings = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private engine: WindowEngine;
+  private stopping = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly validator: ReadingValidator,
+    private readonly directory: SensorDirectory,
+    private readonly scores: ScoreStage,
+    private readonly bus: GatewayBus,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+    private readonly options: PipelineOptions,
+  ) {
+    this.engine = new WindowEngine(options.specFor);
+  }
+
+  submit(readings: readonly Reading[], options: SubmitOptions = {}): Promise<void> {
+    if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
+    if (options.sheddable && this.pendingReadings >= this.options.maxPendingReadings) {
+      for (const r of readings) this.metrics.messages.inc({ source: r.source, status: 'shed' });
+      return Promise.resolve();
+    }
+    const now = Date.now();
+    const accepted: Reading[] = [];
+    const rejected: RejectedInput[] = [];
+    for (const candidate of readings) {
+      const checked = this.validator.validate(candidate, now);
+      const reason = checked.ok ? this.enrichProblem(checked.reading) : checked.reason;
+      if (reason === null && checked.ok) accepted.push(checked.reading);
+      else rejected.push({ source: candidate.source, reason: reason!, origin: `${candidate.sensorId}/${candidate.metric}`, payload: JSON.stringify(candidate) });
+    }
+    for (const r of rejected) {
+      this.metrics.messages.inc({ source: r.source, status: 'rejected' });
+      this.log.warn({ source: r.source, origin: r.origin, reason: r.reason }, 'reading rejected');
+    }
+    return this.enqueue(accepted, rejected);
+  }
+
+  reject(input: RejectedInput): Promise<void> {
+    if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
+    return this.enqueue([], [input]);
+  }
+
+  /** Closes windows of silent sensors (wall-clock idle advance) and commits what that emits. */
+  tick(nowMs = Date.now()): void {
+    const results = this.engine.tick(nowMs);
+    if (results.length === 0) return;
+    try {
+      const scores = this.store.transaction(() => this.persistDerived(results, nowMs));
+      this.publish([], results, scores);
+    } catch (err) {
+      this.log.error({ err }, 'committing closed windows failed; rebuilding windows from the store');
+      this.rebuild(nowMs);
+    }
+  }
+
+  /** DESIGN §4: open windows are rebuilt from stored readings, replayed in arrival order. */
+  rebuild(nowMs = Date.now()): { readings: number; windows: number } {
+    this.engine = new WindowEngine(this.options.specFor);
+    let id = this.store.firstReadingIdReceivedSince(nowMs - this.engine.replaySpanMs());
+    let readings = 0;
+    let windows = 0;
+    for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
+      const results: WindowRow[] = [];
+      for (const reading of page) results.push(...this.engine.add(reading, { replay: true }).results);
+      this.store.transaction(() => this.persistDerived(results, nowMs));
+      readings += page.length;
+      windows += results.length;
+      id = page[page.length - 1]!.id + 1;
+    }
+    return { readings, windows };
+  }
+
+  get pendingCount(): number {
+    return this.pendingReadings;
+  }
+
+  /** Stops taking input and commits everything already accepted. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.flush();
+  }
+
+  private enrichProblem(reading: Reading): string | null {
+    if (this.options.unknownSensors === 'accept' || this.directory.lookup(reading.sensorId)) return null;
+    return `sensor "${reading.sensorId}" is not in the registry (ingest.unknownSensors: quarantine)`;
+  }
+
+  private enqueue(readings: Reading[], rejected: RejectedInput[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ readings, rejected, resolve, reject });
+      this.pendingReadings += readings.length + rejected.length;
+      this.metrics.pendingReadings.set(this.pendingReadings);
+      if (this.pendingReadings >= this.options.maxBatchReadings) {
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.flush(), 0);
+      } else if (!this.timer) {
+        this.timer = setTimeout(() => this.flush(), this.options.groupCommitDelayMs);
+      }
+    });
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const work = this.pending;
+    this.pending = [];
+    this.pendingReadings = 0;
+    this.metrics.pendingReadings.set(0);
+    if (work.length === 0) return;
+
+    const now = Date.now();
+    const committed: Reading[] = [];
+    const windows: WindowRow[] = [];
+    let scores: ScoreUpdate[] = [];
+    let quarantined = 0;
+    const endTimer = this.metrics.commitSeconds.startTimer();
+    try {
+      scores = this.store.transaction(() => {
+        for (const item of work) {
+          for (const input of item.rejected) this.store.insertQuarantine(input, now);
+          quarantined += item.rejected.length;
+          for (const reading of item.readings) {
+            const outcome = this.engine.add(reading);
+            this.store.insertReading(reading, outcome.status);
+            committed.push(reading);
+            if (outcome.status !== 'on_time') this.metrics.messages.inc({ source: reading.source, status: outcome.status });
+            for (const result of outcome.results) windows.push(result);
+          }
+        }
+        if (quarantined) this.store.trimQuarantine(this.options.quarantineMaxRows);
+        return this.persistDerived(windows, now);
+      });
+    } catch (err) {
+      endTimer();
+      const error = classifyStoreError(err);
+      this.log.error({ err, code: error.code, readings: committed.length }, 'commit failed; inputs refused and windows rebuilt');
+      for (const item of work) {
+        for (const r of item.readings) this.metrics.messages.inc({ source: r.source, status: 'failed' });
+        item.reject(error);
+      }
+      this.rebuildQuietly(now);
+      return;
+    }
+    endTimer();
+    this.metrics.commitBatchReadings.observe(committed.length);
+    const committedAt = Date.now();
+    for (const r of committed) {
+      this.metrics.messages.inc({ source: r.source, status: 'accepted' });
+      this.metrics.latency.observe({ source: r.source }, (committedAt - r.receivedAt) / 1000);
+    }
+    for (const item of work) {
+      for (const input of item.rejected) this.metrics.quarantined.inc({ source: input.source });
+      item.resolve();
+    }
+    this.publish(committed, windows, scores);
+  }
+
+  private persistDerived(results: readonly WindowRow[], nowMs: number): ScoreUpdate[] {
+    const tumbling: WindowRow[] = [];
+    for (const w of results) {
+      if (w.kind !== 'sliding') this.store.upsertWindow(w);
+      if (w.kind === 'tumbling') tumbling.push(w);
+    }
+    return tumbling.length ? this.scores.onTumblingWindows(tumbling, nowMs) : [];
+  }
+
+  private publish(readings: readonly Reading[], windows: readonly WindowRow[], scores: readonly ScoreUpdate[]): void {
+    for (const w of windows) this.metrics.windowsClosed.inc({ kind: w.kind, revised: w.revision > 0 ? 'yes' : 'no' });
+    for (const s of scores) this.metrics.scoreUpdates.inc({ context: s.context });
+    if (readings.length) this.bus.emit('readings', readings);
+    if (windows.length) this.bus.emit('windows', windows);
+    if (scores.length) this.bus.emit('scores', scores);
+  }
+
+  private rebuildQuietly(nowMs: number): void {
+    try {
+      this.rebuild(nowMs);
+    } catch (err) {
+      this.log.error({ err }, 'rebuilding windows failed; will retry on the next commit');
+    }
+  }
+}

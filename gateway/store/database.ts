@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { GatewayError } from '../errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type SqliteDatabase = Database.Database;
+
+/** DESIGN §9: WAL with synchronous=FULL, so a committed reading survives a power cut. */
+export function openDatabase(file: string, options: { readonly?: boolean } = {}): SqliteDatabase {
+  if (!options.readonly) mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (options.readonly) return db;
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('wal_autocheckpoint = 4000');
+  db.pragma('cache_size = -16000');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: SqliteDatabase): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new GatewayError('STORE_FAILED', `database schema version ${current} is newer than this gateway (${MIGRATIONS.length}); upgrade the gateway`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return MIGRATIONS.length;
+}
+
+/** SQLite's own words for a full disk or page limit, as a retriable gateway error. */
+export function classifyStoreError(err: unknown): GatewayError {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC') return new GatewayError('STORE_FULL', code, { cause: err });
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new GatewayError('STORE_BUSY', code, { cause: err });
+  return new GatewayError('STORE_FAILED', (err as Error).message, { cause: err });
+}

@@ -1,0 +1,85 @@
+/** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Append only. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE readings (
+    id INTEGER PRIMARY KEY,
+    sensor_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    ts_from_arrival INTEGER NOT NULL,
+    quality TEXT NOT NULL,
+    source TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    lateness TEXT NOT NULL
+  );
+  CREATE INDEX readings_by_key_ts ON readings (sensor_id, metric, ts);
+
+  CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    payload BLOB NOT NULL
+  );
+
+  CREATE TABLE window_results (
+    kind TEXT NOT NULL,
+    sensor_id TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    end_ms INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    mean REAL NOT NULL,
+    min REAL NOT NULL,
+    max REAL NOT NULL,
+    last REAL NOT NULL,
+    stddev REAL NOT NULL,
+    uncertain_count INTEGER NOT NULL,
+    bad_count INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL,
+    last_ts INTEGER NOT NULL,
+    PRIMARY KEY (kind, sensor_id, start_ms, metric)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE scores (
+    h3_index TEXT NOT NULL,
+    context TEXT NOT NULL,
+    window_end INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,
+    city TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    score REAL NOT NULL,
+    grade TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    flags TEXT NOT NULL,
+    ucid TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    computed_at INTEGER NOT NULL,
+    PRIMARY KEY (h3_index, context, window_end)
+  ) WITHOUT ROWID;
+  CREATE INDEX scores_by_window ON scores (window_end);
+
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    msg_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    window_end INTEGER,
+    compaction_key TEXT
+  );
+  CREATE INDEX outbox_by_compaction_key ON outbox (compaction_key) WHERE compaction_key IS NOT NULL;
+
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,193 @@
+import type { Reading } from '../reading.js';
+import type { RejectedInput } from '../../drivers/driver.js';
+import { openDatabase, type SqliteDatabase } from './database.js';
+
+export type Lateness = 'on_time' | 'late_revised' | 'late_dropped';
+
+export interface WindowRow {
+  kind: 'tumbling' | 'sliding' | 'session';
+  sensorId: string;
+  metric: string;
+  startMs: number;
+  endMs: number;
+  revision: number;
+  count: number;
+  mean: number;
+  min: number;
+  max: number;
+  last: number;
+  stddev: number;
+  uncertainCount: number;
+  badCount: number;
+  firstTs: number;
+  lastTs: number;
+}
+
+export interface ScoreRow {
+  h3Index: string;
+  context: string;
+  windowEnd: number;
+  windowStart: number;
+  city: string;
+  revision: number;
+  score: number;
+  grade: string;
+  confidence: number;
+  flags: string;
+  ucid: string;
+  eventId: string;
+  computedAt: number;
+}
+
+export interface OutboxRow {
+  eventId: string;
+  kind: string;
+  topic: string;
+  key: string;
+  payload: string;
+  createdAt: number;
+  windowEnd: number | null;
+  compactionKey: string | null;
+}
+
+const WINDOW_COLUMNS = `kind, sensor_id AS sensorId, metric, start_ms AS startMs, end_ms AS endMs, revision, count, mean, min, max,
+  last, stddev, uncertain_count AS uncertainCount, bad_count AS badCount, first_ts AS firstTs, last_ts AS lastTs`;
+const SCORE_COLUMNS = `h3_index AS h3Index, context, window_end AS windowEnd, window_start AS windowStart, city, revision, score,
+  grade, confidence, flags, ucid, event_id AS eventId, computed_at AS computedAt`;
+
+export interface ScoreFilter {
+  city?: string;
+  context?: string;
+}
+
+/** Latest score per cell and context; takes a bare connection so a read-only CLI can use it beside a running gateway. */
+export function latestScores(db: SqliteDatabase, filter: ScoreFilter): ScoreRow[] {
+  return db.prepare(`SELECT ${SCORE_COLUMNS} FROM scores s WHERE window_end = (SELECT max(window_end) FROM scores
+    WHERE h3_index = s.h3_index AND context = s.context) AND (@city IS NULL OR city = @city) AND (@context IS NULL OR context = @context)
+    ORDER BY city, context, h3_index`).all({ city: filter.city ?? null, context: filter.context ?? null }) as ScoreRow[];
+}
+
+/** The one SQLite file (DESIGN §1.3). Statements are prepared once; callers group writes in `transaction`. */
+export class Store {
+  readonly db: SqliteDatabase;
+  private readonly statements;
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    const db = this.db;
+    this.statements = {
+      insertReading: db.prepare(`INSERT INTO readings (sensor_id, metric, value, unit, ts, ts_from_arrival, quality, source, received_at, lateness)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertQuarantine: db.prepare('INSERT INTO quarantine (received_at, source, origin, reason, payload) VALUES (?, ?, ?, ?, ?)'),
+      trimQuarantine: db.prepare('DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?'),
+      upsertWindow: db.prepare(`INSERT OR REPLACE INTO window_results (kind, sensor_id, start_ms, metric, end_ms, revision, count, mean, min, max,
+        last, stddev, uncertain_count, bad_count, first_ts, last_ts) VALUES (@kind, @sensorId, @startMs, @metric, @endMs, @revision, @count,
+        @mean, @min, @max, @last, @stddev, @uncertainCount, @badCount, @firstTs, @lastTs)`),
+      deleteOverlappingSessions: db.prepare(`DELETE FROM window_results WHERE kind = 'session' AND sensor_id = ? AND metric = ?
+        AND start_ms <= ? AND end_ms >= ?`),
+      windowsAt: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results WHERE kind = 'tumbling' AND sensor_id = ? AND start_ms = ?`),
+      latestWindowsBefore: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results w WHERE kind = 'tumbling' AND sensor_id = ?
+        AND start_ms = (SELECT max(start_ms) FROM window_results WHERE kind = 'tumbling' AND sensor_id = w.sensor_id AND start_ms < ? AND start_ms >= ?)`),
+      scoreAt: db.prepare(`SELECT ${SCORE_COLUMNS} FROM scores WHERE h3_index = ? AND context = ? AND window_end = ?`),
+      upsertScore: db.prepare(`INSERT OR REPLACE INTO scores (h3_index, context, window_end, window_start, city, revision, score, grade, confidence,
+        flags, ucid, event_id, computed_at) VALUES (@h3Index, @context, @windowEnd, @windowStart, @city, @revision, @score, @grade, @confidence,
+        @flags, @ucid, @eventId, @computedAt)`),
+      insertOutbox: db.prepare(`INSERT OR IGNORE INTO outbox (event_id, kind, topic, msg_key, payload, bytes, created_at, window_end, compaction_key)
+        VALUES (@eventId, @kind, @topic, @key, @payload, @bytes, @createdAt, @windowEnd, @compactionKey)`),
+      readingAt: db.prepare('SELECT received_at AS receivedAt FROM readings WHERE id >= ? ORDER BY id LIMIT 1'),
+      maxReadingId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM readings'),
+      minReadingId: db.prepare('SELECT coalesce(min(id), 0) AS id FROM readings'),
+      readingsPage: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
+        source, received_at AS receivedAt FROM readings WHERE id >= ? ORDER BY id LIMIT ?`),
+      deleteReadingsUpTo: db.prepare('DELETE FROM readings WHERE id <= ?'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  insertReading(r: Reading, lateness: Lateness): void {
+    this.statements.insertReading.run(r.sensorId, r.metric, r.value, r.unit, r.ts, r.tsFromArrival ? 1 : 0, r.quality, r.source, r.receivedAt, lateness);
+  }
+
+  insertQuarantine(input: RejectedInput, receivedAt: number): void {
+    const payload = typeof input.payload === 'string' ? Buffer.from(input.payload) : Buffer.from(input.payload);
+    this.statements.insertQuarantine.run(receivedAt, input.source, input.origin, input.reason, payload);
+  }
+
+  trimQuarantine(maxRows: number): void {
+    this.statements.trimQuarantine.run(maxRows);
+  }
+
+  upsertWindow(w: WindowRow): void {
+    if (w.kind === 'session') this.statements.deleteOverlappingSessions.run(w.sensorId, w.metric, w.endMs, w.startMs);
+    this.statements.upsertWindow.run(w);
+  }
+
+  tumblingWindowsAt(sensorId: string, startMs: number): WindowRow[] {
+    return this.statements.windowsAt.all(sensorId, startMs) as WindowRow[];
+  }
+
+  /** The sensor's most recent tumbling windows that start before `beforeMs` but not before `notBeforeMs`. */
+  latestTumblingWindowsBefore(sensorId: string, beforeMs: number, notBeforeMs: number): WindowRow[] {
+    return this.statements.latestWindowsBefore.all(sensorId, beforeMs, notBeforeMs) as WindowRow[];
+  }
+
+  scoreAt(h3Index: string, context: string, windowEnd: number): ScoreRow | undefined {
+    return this.statements.scoreAt.get(h3Index, context, windowEnd) as ScoreRow | undefined;
+  }
+
+  upsertScore(row: ScoreRow): void {
+    this.statements.upsertScore.run(row);
+  }
+
+  latestScores(filter: ScoreFilter = {}): ScoreRow[] {
+    return latestScores(this.db, filter);
+  }
+
+  /** False when an event with this id is already there (a replay). */
+  insertOutbox(row: OutboxRow): boolean {
+    return this.statements.insertOutbox.run({ ...row, bytes: Buffer.byteLength(row.payload) + row.key.length }).changes === 1;
+  }
+
+  /** First reading id received at or after `receivedAtMs`; ids grow with arrival, so a binary search on them works. */
+  firstReadingIdReceivedSince(receivedAtMs: number): number {
+    let low = (this.statements.minReadingId.get() as { id: number }).id;
+    let high = (this.statements.maxReadingId.get() as { id: number }).id + 1;
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      const row = this.statements.readingAt.get(mid) as { receivedAt: number } | undefined;
+      if (!row || row.receivedAt >= receivedAtMs) high = mid;
+      else low = mid + 1;
+    }
+    return low;
+  }
+
+  /** Readings in arrival order from `id`, a page at a time (better-sqlite3 cannot write while a query iterates). */
+  readingsPage(id: number, limit: number): Array<Reading & { id: number }> {
+    return this.statements.readingsPage.all(id, limit) as Array<Reading & { id: number }>;
+  }
+
+  deleteReadingsUpTo(id: number): number {
+    return this.statements.deleteReadingsUpTo.run(id).changes;
+  }
+
+  readingIdRange(): { min: number; max: number } {
+    return { min: (this.statements.minReadingId.get() as { id: number }).id, max: (this.statements.maxReadingId.get() as { id: number }).id };
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.statements.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statements.setMeta.run(key, value);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
