@@ -28,7 +28,7 @@ export const BUILTIN_METRICS: Record<string, MetricSpec> = {
 };
 
 /** Converts the few units that differ by formula, not by name, into the canonical unit. */
-const CONVERSIONS: Record<string, Record<string, (value: number) => number>> = {
+const CONVERSIONS: Partial<Record<string, Partial<Record<string, (value: number) => number>>>> = {
   C: { F: (f) => ((f - 32) * 5) / 9, '°F': (f) => ((f - 32) * 5) / 9, K: (k) => k - 273.15 },
   's': { ms: (ms) => ms / 1000, min: (m) => m * 60 },
   'km/h': { 'm/s': (v) => v * 3.6, mph: (v) => v * 1.609344 },
@@ -42,6 +42,6 @@ export interface UnitResolution {
 /** Resolves a device's unit to the metric's canonical unit, or null when it cannot be. */
 export function resolveUnit(spec: MetricSpec, unit: string | undefined): UnitResolution | null {
   if (unit === undefined || unit === spec.unit || spec.aliases.includes(unit)) return { unit: spec.unit, convert: null };
-  const convert: ((value: number) => number) | undefined = CONVERSIONS[spec.unit]?.[unit];
+  const convert = CONVERSIONS[spec.unit]?.[unit];
   return convert ? { unit: spec.unit, convert } : null;
 }
