@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ConfigInvalidError, resolveConfig } from './load.js';
+import { DEMO_CONFIG } from './demo.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function problemsOf(input: unknown): string[] {
+  try {
+    resolveConfig(input);
+  } catch (err) {
+    if (err instanceof ConfigInvalidError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('an empty config is valid and fills every default', () => {
+    const config = resolveConfig({});
+    expect(config.mqtt.port).toBe(1883);
+    expect(config.windows.defaults.tumbling).toBe(300_000);
+    expect(config.windows.defaults.sliding).toEqual({ size: 900_000, slide: 60_000 });
+    expect(config.windows.defaults.sessionGap).toBe(1_800_000);
+    expect(config.windows.defaults.allowedLateness).toBe(30_000);
+    expect(config.store.rawBudget).toBe(512 * 1024 ** 2);
+    expect(Object.keys(config.scoring.contexts)).toEqual(expect.arrayContaining(['CLIMATE', 'TRANSIT']));
+  });
+
+  it('lists every problem at once as path: message, unknown keys included', () => {
+    const problems = problemsOf({
+      gateway: { city: 'Istanbul', colour: 'blue' },
+      mqtt: { port: 70000 },
+      sensors: [{ id: 's1', lat: 100, lon: 0 }],
+      windows: { defaults: { tumbling: 'five minutes' } },
+      bogus: true,
+    });
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^gateway\.city: expected a 3-letter UCID city code/),
+      'gateway.colour: unknown key',
+      expect.stringMatching(/^mqtt\.port: /),
+      expect.stringMatching(/^sensors\.0\.lat: /),
+      expect.stringMatching(/^windows\.defaults\.tumbling: expected a duration/),
+      'bogus: unknown key',
+    ]));
+    expect(problems).toHaveLength(6);
+  });
+
+  it('rejects duplicate sensors and contexts without a scoring rule', () => {
+    const problems = problemsOf({
+      sensors: [{ id: 'a', lat: 41, lon: 29 }, { id: 'a', lat: 41, lon: 29, contexts: ['NOISE'] }],
+    });
+    expect(problems).toEqual([
+      'sensors.1.id: duplicate sensor id "a" (also sensors.0.id)',
+      'sensors.1.contexts.0: no scoring rule for context "NOISE"',
+    ]);
+  });
+
+  it('rejects an unknown driver type by naming the field', () => {
+    const problems = problemsOf({ drivers: [{ type: 'zigbee', name: 'z' }] });
+    expect(problems.join('\n')).toMatch(/^drivers\.0(\.type)?: /m);
+  });
+
+  it('is frozen after validation', () => {
+    const config = resolveConfig({});
+    expect(Object.isFrozen(config.mqtt)).toBe(true);
+    expect(() => {
+      (config.mqtt as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  it('the simulator declares its sensors in the registry, with the gateway city', () => {
+    const config = resolveConfig(DEMO_CONFIG);
+    expect(config.registry.size).toBe(9);
+    expect([...config.registry.values()].every((s) => s.city === 'IST')).toBe(true);
+  });
+
+  it('examples/demo.yaml is the built-in demo', () => {
+    const fromFile = resolveConfig(parse(readFileSync(path.join(root, 'examples/demo.yaml'), 'utf8')));
+    const builtIn = resolveConfig(DEMO_CONFIG);
+    expect({ ...fromFile, registry: [...fromFile.registry] }).toEqual({ ...builtIn, registry: [...builtIn.registry] });
+  });
+
+  it('examples/site.yaml is valid and has sensors for both contexts', () => {
+    const config = resolveConfig(parse(readFileSync(path.join(root, 'examples/site.yaml'), 'utf8')), path.join(root, 'examples'));
+    const metrics = new Set(config.sensors.flatMap((s) => s.contexts));
+    expect(metrics).toEqual(new Set(['CLIMATE', 'TRANSIT']));
+  });
+});
