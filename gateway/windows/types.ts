@@ -1,8 +1,8 @@
 export type WindowKind = 'tumbling' | 'sliding' | 'session';
 
 /**
- * One emitted window. Value statistics are over readings of quality 'good' and 'uncertain'; they are null
- * when the window only saw 'bad' readings (count 0).
+ * One emitted window. Statistics are over readings of quality 'good' and 'uncertain' (count >= 1: a window
+ * that only saw 'bad' readings is not emitted); 'bad' ones are only counted in badCount.
  */
 export interface WindowResult {
   kind: WindowKind;
@@ -13,17 +13,17 @@ export interface WindowResult {
   /** 0 on first close, +1 on each re-emission caused by a late reading. */
   revision: number;
   count: number;
-  mean: number | null;
-  min: number | null;
-  max: number | null;
+  mean: number;
+  min: number;
+  max: number;
   /** Value with the highest event time; ties go to the later arrival. */
-  last: number | null;
+  last: number;
   /** Population standard deviation. */
-  stddev: number | null;
+  stddev: number;
   uncertainCount: number;
   badCount: number;
-  firstTs: number | null;
-  lastTs: number | null;
+  firstTs: number;
+  lastTs: number;
 }
 
 export type AddStatus = 'on_time' | 'late_revised' | 'late_dropped';
@@ -51,4 +51,11 @@ export interface WindowEngineStats {
 export interface KeyRef {
   readonly sensorId: string;
   readonly metric: string;
+}
+
+/** Where a key's windows put what they emit during one engine call. */
+export interface Sink {
+  readonly results: WindowResult[];
+  /** Windows starting before this are built but not emitted (replay: they may be only partly rebuilt). */
+  suppressBeforeMs: number;
 }
