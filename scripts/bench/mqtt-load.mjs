@@ -1,0 +1,45 @@
+// One MQTT load generator for every peer (gateway, bare aedes, Mosquitto), so the figures compare.
+import mqtt from 'mqtt';
+
+/**
+ * `clients` publishers, each keeping `inflight` QoS 1 publishes outstanding (or paced to `rate` msgs/s
+ * in total), until `messages` are acknowledged. Latency = publish → PUBACK (QoS 1), which for the
+ * gateway is publish → SQLite commit, since it acknowledges only after the commit.
+ */
+export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100 }) {
+  const conns = await Promise.all(Array.from({ length: clients }, (_, i) =>
+    mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-${process.pid}-${i}-${Date.now()}`, reconnectPeriod: 0 })));
+  const latencies = [];
+  const perClient = Math.ceil(messages / clients);
+  const started = performance.now();
+  await Promise.all(conns.map((client, c) => new Promise((resolve, reject) => {
+    let sent = 0;
+    let done = 0;
+    const publishOne = () => {
+      if (sent >= perClient) return;
+      const seq = sent++;
+      const sensor = `bench-${c}-${seq % Math.max(1, Math.floor(sensors / clients))}`;
+      const t0 = performance.now();
+      client.publish(`sensors/pm25/${sensor}`, JSON.stringify({ value: 10 + (seq % 50), ts: Date.now() }), { qos }, (err) => {
+        if (err) return reject(err);
+        latencies.push(performance.now() - t0);
+        if (++done === perClient) resolve();
+        else if (!rate) publishOne();
+      });
+    };
+    if (rate) {
+      const perClientRate = rate / clients;
+      const timer = setInterval(() => {
+        for (let i = 0; i < perClientRate / 100; i++) publishOne();
+        if (sent >= perClient) clearInterval(timer);
+      }, 10);
+    } else {
+      for (let i = 0; i < inflight; i++) publishOne();
+    }
+  })));
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(conns.map((c) => c.endAsync()));
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { msgsPerSec: messages / seconds, p50Ms: pct(50), p99Ms: pct(99), seconds };
+}

@@ -1,0 +1,96 @@
+// Starts each peer as its own process on a free loopback port and stops it again.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForLine(child, match, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`peer did not start: ${buf.slice(-2000)}`)), timeoutMs);
+    const onData = (chunk) => {
+      buf += chunk;
+      for (const line of buf.split('\n')) {
+        const found = match(line);
+        if (found) {
+          clearTimeout(timer);
+          child.stdout.off('data', onData);
+          child.stdout.resume();
+          return resolve(found);
+        }
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c) => { buf += c; });
+    child.once('exit', (code) => reject(new Error(`peer exited ${code}: ${buf.slice(-2000)}`)));
+  });
+}
+
+function stopper(child) {
+  return () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** The full gateway (built), ingesting into SQLite with synchronous=FULL; `config` is merged over a bench config. */
+export async function startGateway(config = {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ucid-bench-'));
+  const file = path.join(dir, 'gateway.json');
+  writeFileSync(file, JSON.stringify({
+    gateway: { id: 'gw-bench', dataDir: dir, logLevel: 'warn' },
+    mqtt: { host: '127.0.0.1', port: 0 },
+    ...config,
+  }));
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  const port = await waitForLine(child, (line) => {
+    try {
+      const l = JSON.parse(line);
+      return l.msg === 'gateway ready' ? l.mqttPort : null;
+    } catch {
+      return null;
+    }
+  });
+  return { name: 'gateway', port, pid: child.pid, dir, stop: stopper(child) };
+}
+
+export async function startBareAedes() {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/bench/bare-aedes.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await waitForLine(child, (line) => (line.startsWith('{') ? JSON.parse(line).port : null));
+  return { name: 'bare aedes', port, pid: child.pid, stop: stopper(child) };
+}
+
+export async function startMosquitto() {
+  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
+  if (!bin) return null;
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'ucid-mosq-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
+  const child = spawn(bin, ['-c', conf, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise((r) => setTimeout(r, 300));
+  const net = await import('node:net');
+  for (let i = 0; i < 50; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { name: 'mosquitto', port, pid: child.pid, stop: stopper(child) };
+}

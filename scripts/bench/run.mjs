@@ -1,0 +1,84 @@
+// `npm run bench`: the gateway's full pipeline against peers run side by side in the same run, with the
+// same load generator, interleaved rounds; medians with min/max. Writes bench-results/<name>.json and .md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { runLoad } from './mqtt-load.mjs';
+import { startBareAedes, startGateway, startMosquitto } from './peers.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 30_000);
+const SENSORS = 100;
+
+const benchSensors = Array.from({ length: 4 }, (_, c) => Array.from({ length: SENSORS / 4 }, (_, i) => ({
+  id: `bench-${c}-${i}`, lat: 41.0 + i * 0.002, lon: 28.95 + c * 0.002, contexts: ['CLIMATE'], expectedInterval: '1s',
+}))).flat();
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+
+async function measure(start, load) {
+  const peer = await start();
+  if (!peer) return null;
+  try {
+    await runLoad({ port: peer.port, messages: 2_000, qos: load.qos, sensors: SENSORS });
+    return await runLoad({ port: peer.port, messages: MESSAGES, sensors: SENSORS, ...load });
+  } finally {
+    await peer.stop();
+  }
+}
+
+const peers = [
+  ['gateway (full pipeline, persisted)', () => startGateway({ sensors: benchSensors })],
+  ['bare aedes', startBareAedes],
+  ['mosquitto', startMosquitto],
+];
+
+const results = {};
+for (const qos of [1, 0]) {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, start] of peers) {
+      const r = await measure(start, { qos });
+      if (!r) continue;
+      (results[`qos${qos}:${name}`] ??= []).push(r);
+      console.error(`qos${qos} round ${round + 1} ${name}: ${Math.round(r.msgsPerSec)} msg/s`);
+    }
+  }
+}
+
+// publish→commit latency at half the measured max rate (the gateway PUBACKs only after the commit)
+const maxRate = stats(results['qos1:gateway (full pipeline, persisted)'].map((r) => r.msgsPerSec)).median;
+const halfRate = Math.round(maxRate / 2 / 100) * 100;
+const paced = [];
+for (let round = 0; round < ROUNDS; round++) {
+  paced.push(await measure(() => startGateway({ sensors: benchSensors }), { qos: 1, rate: halfRate, messages: Math.min(MESSAGES, halfRate * 10) }));
+}
+
+const summary = {
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  messages: MESSAGES, rounds: ROUNDS,
+  throughput: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, stats(v.map((r) => r.msgsPerSec))])),
+  latencyAtHalfRate: { rate: halfRate, p50Ms: stats(paced.map((r) => r.p50Ms)), p99Ms: stats(paced.map((r) => r.p99Ms)) },
+};
+const gw1 = summary.throughput['qos1:gateway (full pipeline, persisted)'].median;
+summary.ratios = {
+  qos1GatewayVsBareAedes: gw1 / summary.throughput['qos1:bare aedes'].median,
+  qos1GatewayVsMosquitto: summary.throughput['qos1:mosquitto'] ? gw1 / summary.throughput['qos1:mosquitto'].median : null,
+  qos0GatewayVsBareAedes: summary.throughput['qos0:gateway (full pipeline, persisted)'].median / summary.throughput['qos0:bare aedes'].median,
+};
+
+const fmt = (n) => (n === null || n === undefined ? '–' : n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
+const lines = [
+  `# MQTT ingest benchmark (${new Date().toISOString()})`, '',
+  `${summary.machine.cpus} × ${summary.machine.model}, ${summary.machine.memGiB} GiB, Node ${summary.machine.node}; ${MESSAGES} messages per run, 4 publishers, 100 in flight each, ${ROUNDS} interleaved rounds.`, '',
+  '| run | median msg/s | min | max |', '|---|---|---|---|',
+  ...Object.entries(summary.throughput).map(([k, s]) => `| ${k} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} |`), '',
+  `| ratio | value |`, '|---|---|',
+  ...Object.entries(summary.ratios).map(([k, v]) => `| ${k} | ${fmt(v)} |`), '',
+  `publish→commit (PUBACK) latency at ${halfRate} msg/s (half the QoS 1 max): p50 ${fmt(summary.latencyAtHalfRate.p50Ms.median)} ms, p99 ${fmt(summary.latencyAtHalfRate.p99Ms.median)} ms (median of ${ROUNDS}; p99 range ${fmt(summary.latencyAtHalfRate.p99Ms.min)}–${fmt(summary.latencyAtHalfRate.p99Ms.max)} ms)`,
+];
+mkdirSync('bench-results', { recursive: true });
+writeFileSync('bench-results/mqtt-ingest.json', JSON.stringify(summary, null, 2));
+writeFileSync('bench-results/mqtt-ingest.md', `${lines.join('\n')}\n`);
+console.log(lines.join('\n'));
