@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DriverConfig } from '../drivers/registry.js';
 import type { ResolvedConfig } from './config/load.js';
-import { windowSpecResolver } from './config/window-specs.js';
+import { allWindowSpecs, windowSpecResolver } from './config/window-specs.js';
 import { EmbeddedBroker } from './broker.js';
 import { GatewayBus } from './bus.js';
 import { DriverHost } from './driver-host.js';
@@ -46,6 +46,7 @@ export class Gateway {
       maxPendingReadings: config.ingest.maxPendingReadings,
       quarantineMaxRows: config.store.quarantineMaxRows,
       specFor: windowSpecResolver(config.windows),
+      specs: allWindowSpecs(config.windows),
     });
     const rebuilt = this.pipeline.rebuild();
     log.info({ ...rebuilt, sensors: directory.size }, 'windows rebuilt from stored readings');

@@ -1,4 +1,4 @@
-import type { WindowSpec } from '../windows/engine.js';
+import type { WindowSpec } from '../windows/index.js';
 import type { GatewayConfig, WindowSpecConfig } from './schema.js';
 
 function toSpec(c: WindowSpecConfig): WindowSpec {
@@ -25,4 +25,9 @@ export function windowSpecResolver(windows: GatewayConfig['windows']): (metric: 
     }
     return spec;
   };
+}
+
+export function allWindowSpecs(windows: GatewayConfig['windows']): WindowSpec[] {
+  const resolve = windowSpecResolver(windows);
+  return [toSpec(windows.defaults), ...Object.keys(windows.metrics).map(resolve)];
 }

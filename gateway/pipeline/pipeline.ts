@@ -6,7 +6,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { Reading } from '../reading.js';
 import { classifyStoreError } from '../store/database.js';
 import type { Store, WindowRow } from '../store/store.js';
-import { WindowEngine, type WindowSpec } from '../windows/engine.js';
+import { WindowEngine, replayStartMs, type WindowSpec } from '../windows/index.js';
 import type { ScoreStage, ScoreUpdate } from './score-stage.js';
 import type { SensorDirectory } from './sensor-directory.js';
 import type { ReadingValidator } from './validate.js';
@@ -18,6 +18,8 @@ export interface PipelineOptions {
   maxPendingReadings: number;
   quarantineMaxRows: number;
   specFor(metric: string): WindowSpec;
+  /** Every distinct spec in use (defaults and per-metric overrides): they bound how far back a rebuild replays. */
+  specs: readonly WindowSpec[];
 }
 
 interface PendingWork {
@@ -95,8 +97,9 @@ export class Pipeline {
 
   /** DESIGN §4: open windows are rebuilt from stored readings, replayed in arrival order. */
   rebuild(nowMs = Date.now()): { readings: number; windows: number } {
-    this.engine = new WindowEngine(this.options.specFor);
-    let id = this.store.firstReadingIdReceivedSince(nowMs - this.engine.replaySpanMs());
+    const replayFromMs = replayStartMs(nowMs, this.options.specs);
+    this.engine = new WindowEngine({ specFor: this.options.specFor, replayFromMs });
+    let id = this.store.firstReadingIdReceivedSince(replayFromMs);
     let readings = 0;
     let windows = 0;
     for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
