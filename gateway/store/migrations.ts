@@ -82,4 +82,58 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE alert_state (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    city TEXT NOT NULL,
+    context TEXT,
+    sensor_id TEXT,
+    metric TEXT,
+    level TEXT,
+    since INTEGER,
+    pending_target TEXT,
+    pending_count INTEGER NOT NULL DEFAULT 0,
+    pending_since INTEGER,
+    transitions INTEGER NOT NULL DEFAULT 0,
+    last_value REAL,
+    last_event_id TEXT,
+    ack_by TEXT,
+    ack_at INTEGER
+  ) WITHOUT ROWID;
+
+  CREATE TABLE alert_events (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    level TEXT NOT NULL,
+    key TEXT NOT NULL,
+    city TEXT NOT NULL,
+    context TEXT,
+    sensor_id TEXT,
+    metric TEXT,
+    value REAL,
+    threshold REAL,
+    message TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    ack_by TEXT,
+    ack_at INTEGER
+  );
+  CREATE INDEX alert_events_by_key ON alert_events (key, at);
+
+  CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    last_error TEXT,
+    UNIQUE (event_id, url)
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL;
+  `,
 ];
