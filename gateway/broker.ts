@@ -67,6 +67,12 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
     this.handlers.push(handler);
   }
 
+  /** Publishes from the gateway itself (alerts to a local siren or PLC); an empty retained payload clears the topic. */
+  publish(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }): Promise<void> {
+    const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: options.qos, retain: options.retain, dup: false } as PublishPacket;
+    return new Promise((resolve, reject) => this.aedes.publish(packet, (err?: Error) => (err ? reject(err) : resolve())));
+  }
+
   get clientCount(): number {
     return this.aedes.connectedClients;
   }

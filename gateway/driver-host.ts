@@ -25,6 +25,7 @@ export class DriverHost {
     private readonly broker: EmbeddedBrokerPort | null,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
+    private readonly onStateChange: (name: string, state: DriverState) => void = () => undefined,
   ) {}
 
   async startAll(configs: readonly DriverConfig[]): Promise<void> {
@@ -89,7 +90,10 @@ export class DriverHost {
   }
 
   private setState(instance: Instance, state: DriverState, detail?: string): void {
-    if (instance.health.state !== state) this.log.info({ driver: instance.config.name, from: instance.health.state, to: state, detail }, 'driver state');
+    if (instance.health.state !== state) {
+      this.log.info({ driver: instance.config.name, from: instance.health.state, to: state, detail }, 'driver state');
+      this.onStateChange(instance.config.name, state);
+    }
     instance.health.state = state;
     instance.health.detail = detail;
     this.metrics.driverUp.set({ driver: instance.config.name, type: instance.config.type }, state === 'up' ? 1 : 0);

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { DriverConfig } from '../drivers/registry.js';
 import type { ResolvedConfig } from './config/load.js';
-import { allWindowSpecs, windowSpecResolver } from './config/window-specs.js';
 import { EmbeddedBroker } from './broker.js';
 import { GatewayBus } from './bus.js';
 import { DriverHost } from './driver-host.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
-import { Pipeline } from './pipeline/pipeline.js';
-import { ScoreStage } from './pipeline/score-stage.js';
-import { SensorDirectory } from './pipeline/sensor-directory.js';
-import { ReadingValidator } from './pipeline/validate.js';
+import type { Pipeline } from './pipeline/pipeline.js';
+import { buildPipeline } from './pipeline/build.js';
+import { publishAlertsToBroker } from './alerts/mqtt-alerts.js';
+import { WebhookDispatcher } from './alerts/webhooks.js';
+import type { AlertStore } from './store/alert-store.js';
 import { applyRetention } from './store/retention.js';
 import { Store } from './store/store.js';
 
@@ -24,6 +24,8 @@ export class Gateway {
   private pipeline!: Pipeline;
   private broker: EmbeddedBroker | null = null;
   private drivers!: DriverHost;
+  private alerts!: AlertStore;
+  private webhooks: WebhookDispatcher | null = null;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(readonly config: ResolvedConfig, readonly log: Logger) {}
@@ -33,34 +35,25 @@ export class Gateway {
     this.store = new Store(config.store.path);
     log.info({ path: config.store.path }, 'store open');
 
-    const directory = new SensorDirectory(config);
-    const scores = new ScoreStage(this.store, directory, {
-      gatewayId: config.gateway.id, h3Resolution: config.scoring.h3Resolution,
-      staleHorizonMs: config.scoring.staleHorizon, rules: config.scoring.contexts,
-    });
-    const validator = new ReadingValidator(config.ingest.metrics, { maxFutureSkewMs: config.ingest.maxFutureSkew, maxAgeMs: config.ingest.maxAge });
-    this.pipeline = new Pipeline(this.store, validator, directory, scores, this.bus, this.metrics, log.child({ stage: 'pipeline' }), {
-      unknownSensors: config.ingest.unknownSensors,
-      groupCommitDelayMs: config.store.groupCommitDelay,
-      maxBatchReadings: config.store.maxBatchReadings,
-      maxPendingReadings: config.ingest.maxPendingReadings,
-      quarantineMaxRows: config.store.quarantineMaxRows,
-      specFor: windowSpecResolver(config.windows),
-      specs: allWindowSpecs(config.windows),
-    });
+    const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));
+    this.pipeline = built.pipeline;
+    this.alerts = built.alertStore;
     const rebuilt = this.pipeline.rebuild();
-    log.info({ ...rebuilt, sensors: directory.size }, 'windows rebuilt from stored readings');
+    log.info({ ...rebuilt, sensors: built.directory.size }, 'windows rebuilt from stored readings');
 
     this.timers.push(setInterval(() => this.pipeline.tick(), TICK_INTERVAL_MS));
     this.timers.push(setInterval(() => this.retention(), RETENTION_INTERVAL_MS));
+    this.webhooks = new WebhookDispatcher(this.alerts, config.alerts.webhooks, log.child({ component: 'webhooks' }));
+    this.webhooks.start(this.bus);
 
     if (config.mqtt.enabled) {
       this.broker = await EmbeddedBroker.start({
         host: config.mqtt.host, port: config.mqtt.port, topicPrefix: config.mqtt.topicPrefix, maxPayloadBytes: config.mqtt.maxPayload,
       }, log.child({ component: 'broker' }), this.metrics);
+      publishAlertsToBroker(this.bus, this.broker, config.alerts.mqttTopicPrefix, log.child({ component: 'alerts' }));
     }
 
-    this.drivers = new DriverHost(this.pipeline, this.broker, this.metrics, log);
+    this.drivers = new DriverHost(this.pipeline, this.broker, this.metrics, log, (name, state) => built.alerts.noteDriverState(name, state));
     await this.drivers.startAll(this.driverConfigs());
     log.info({ gatewayId: config.gateway.id, mqttPort: this.broker?.port ?? null, drivers: this.config.drivers.length }, 'gateway ready');
     return this;
@@ -74,6 +67,10 @@ export class Gateway {
     return this.store;
   }
 
+  get alertStore(): AlertStore {
+    return this.alerts;
+  }
+
   driverHealth() {
     return this.drivers.health();
   }
@@ -81,6 +78,7 @@ export class Gateway {
   /** SIGTERM: stop input, commit what was accepted (so its PUBACKs go out), close. */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.webhooks?.stop();
     await this.drivers?.stopAll();
     await this.pipeline?.stop();
     await this.broker?.close();

@@ -4,6 +4,7 @@ import { cityCode, metricName, sensorSchema } from './sensor.js';
 import { metricSpecSchema } from '../pipeline/metric-catalogue.js';
 import { driverConfigSchema } from '../../drivers/registry.js';
 import { DEFAULT_SCORING_RULES, scoringRulesSchema } from '../scores/rules.js';
+import { alertsSchema } from '../alerts/schema.js';
 
 const gatewaySection = z.strictObject({
   /** Goes into every event id and Kafka record: unique per site. */
@@ -22,6 +23,23 @@ const mqttSection = z.strictObject({
   topicPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards').default('sensors'),
   maxPayload: byteSize.prefault('64KiB'),
 });
+
+// --- http (LAN dashboard, WebSocket API, metrics; docs/dashboard.md) ---
+const httpSection = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().default('0.0.0.0'),
+  /** 0 picks a free port (tests). */
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** LAN token; when absent one is generated on first start into `<dataDir>/lan-token` (mode 0600). */
+  token: z.string().min(16, 'at least 16 characters').optional(),
+  /** `false` serves the page and API to anyone on the network: only for a bench or a closed demo. */
+  auth: z.boolean().default(true),
+  /** Per sensor and metric, at most one `reading` message this often. */
+  readingThrottle: duration.prefault('1s'),
+  /** How often `status` messages (drivers, uplink, broker) are refreshed. */
+  statusInterval: duration.prefault('2s'),
+});
+// --- end http ---
 
 const ingestSection = z.strictObject({
   unknownSensors: z.enum(['accept', 'quarantine']).default('accept'),
@@ -70,10 +88,12 @@ export const configSchema = z.strictObject({
   gateway: gatewaySection.prefault({}),
   mqtt: mqttSection.prefault({}),
   ingest: ingestSection.prefault({}),
+  http: httpSection.prefault({}),
   sensors: z.array(sensorSchema).default([]),
   windows: windowsSection.prefault({}),
   scoring: scoringSection.prefault({}),
   store: storeSection.prefault({}),
+  alerts: alertsSchema.prefault({}),
   drivers: z.array(driverConfigSchema).default([]),
 });
 

@@ -7,6 +7,8 @@ import type { Reading } from '../reading.js';
 import { classifyStoreError } from '../store/database.js';
 import type { Store, WindowRow } from '../store/store.js';
 import { WindowEngine, replayStartMs, type WindowSpec } from '../windows/index.js';
+import type { AlertStage } from '../alerts/alert-stage.js';
+import type { AlertEvent } from '../store/alert-store.js';
 import type { ScoreStage, ScoreUpdate } from './score-stage.js';
 import type { SensorDirectory } from './sensor-directory.js';
 import type { ReadingValidator } from './validate.js';
@@ -47,6 +49,7 @@ export class Pipeline {
     private readonly validator: ReadingValidator,
     private readonly directory: SensorDirectory,
     private readonly scores: ScoreStage,
+    private readonly alerts: AlertStage,
     private readonly bus: GatewayBus,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
@@ -84,14 +87,18 @@ export class Pipeline {
 
   /** Closes windows of silent sensors (wall-clock idle advance) and commits what that emits. */
   tick(nowMs = Date.now()): void {
+    if (this.stopping) return;
     const results = this.engine.tick(nowMs);
-    if (results.length === 0) return;
     try {
-      const scores = this.store.transaction(() => this.persistDerived(results, nowMs));
-      this.publish([], results, scores);
+      const { scores, alerts } = this.store.transaction(() => {
+        const derived = this.persistDerived(results, nowMs);
+        return { scores: derived.scores, alerts: [...this.alerts.onTick(nowMs), ...derived.alerts] };
+      });
+      this.publish([], results, scores, alerts);
     } catch (err) {
-      this.log.error({ err }, 'committing closed windows failed; rebuilding windows from the store');
-      this.rebuild(nowMs);
+      this.log.error({ err }, 'committing closed windows and alerts failed; rebuilding from the store');
+      this.alerts.reload();
+      this.rebuildQuietly(nowMs);
     }
   }
 
@@ -105,7 +112,7 @@ export class Pipeline {
     for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
       const results: WindowRow[] = [];
       for (const reading of page) results.push(...this.engine.add(reading, { replay: true }).results);
-      this.store.transaction(() => this.persistDerived(results, nowMs));
+      this.store.transaction(() => this.persistDerived(results, nowMs, { replay: true }));
       readings += page.length;
       windows += results.length;
       id = page[page.length - 1]!.id + 1;
@@ -155,10 +162,11 @@ export class Pipeline {
     const committed: Reading[] = [];
     const windows: WindowRow[] = [];
     let scores: ScoreUpdate[] = [];
+    let alerts: AlertEvent[] = [];
     let quarantined = 0;
     const endTimer = this.metrics.commitSeconds.startTimer();
     try {
-      scores = this.store.transaction(() => {
+      ({ scores, alerts } = this.store.transaction(() => {
         for (const item of work) {
           for (const input of item.rejected) this.store.insertQuarantine(input, now);
           quarantined += item.rejected.length;
@@ -171,8 +179,10 @@ export class Pipeline {
           }
         }
         if (quarantined) this.store.trimQuarantine(this.options.quarantineMaxRows);
-        return this.persistDerived(windows, now);
-      });
+        const readingAlerts = this.alerts.onReadings(committed);
+        const derived = this.persistDerived(windows, now);
+        return { scores: derived.scores, alerts: [...readingAlerts, ...derived.alerts] };
+      }));
     } catch (err) {
       endTimer();
       const error = classifyStoreError(err);
@@ -181,6 +191,7 @@ export class Pipeline {
         for (const r of item.readings) this.metrics.messages.inc({ source: r.source, status: 'failed' });
         item.reject(error);
       }
+      this.alerts.reload();
       this.rebuildQuietly(now);
       return;
     }
@@ -195,24 +206,27 @@ export class Pipeline {
       for (const input of item.rejected) this.metrics.quarantined.inc({ source: input.source });
       item.resolve();
     }
-    this.publish(committed, windows, scores);
+    this.publish(committed, windows, scores, alerts);
   }
 
-  private persistDerived(results: readonly WindowRow[], nowMs: number): ScoreUpdate[] {
+  /** Window rows, the scores they change and the score alerts those raise; on replay, alerts are left alone. */
+  private persistDerived(results: readonly WindowRow[], nowMs: number, options: { replay?: boolean } = {}): { scores: ScoreUpdate[]; alerts: AlertEvent[] } {
     const tumbling: WindowRow[] = [];
     for (const w of results) {
       if (w.kind !== 'sliding') this.store.upsertWindow(w);
       if (w.kind === 'tumbling') tumbling.push(w);
     }
-    return tumbling.length ? this.scores.onTumblingWindows(tumbling, nowMs) : [];
+    const scores = tumbling.length ? this.scores.onTumblingWindows(tumbling, nowMs) : [];
+    return { scores, alerts: scores.length && !options.replay ? this.alerts.onScores(scores) : [] };
   }
 
-  private publish(readings: readonly Reading[], windows: readonly WindowRow[], scores: readonly ScoreUpdate[]): void {
+  private publish(readings: readonly Reading[], windows: readonly WindowRow[], scores: readonly ScoreUpdate[], alerts: readonly AlertEvent[]): void {
     for (const w of windows) this.metrics.windowsClosed.inc({ kind: w.kind, revised: w.revision > 0 ? 'yes' : 'no' });
     for (const s of scores) this.metrics.scoreUpdates.inc({ context: s.context });
     if (readings.length) this.bus.emit('readings', readings);
     if (windows.length) this.bus.emit('windows', windows);
     if (scores.length) this.bus.emit('scores', scores);
+    if (alerts.length) this.bus.emit('alerts', alerts);
   }
 
   private rebuildQuietly(nowMs: number): void {

@@ -49,6 +49,10 @@ export class SensorDirectory {
     return this.byCell.get(cell) ?? [];
   }
 
+  all(): IterableIterator<SensorPlacement> {
+    return this.bySensor.values();
+  }
+
   cells(): IterableIterator<string> {
     return this.byCell.keys();
   }
