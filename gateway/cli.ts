@@ -7,6 +7,7 @@ import { GatewayError, errorMessage } from './errors.js';
 import { createLogger } from './logger.js';
 import { Gateway } from './gateway.js';
 import { printScores } from './commands/scores.js';
+import { printAlerts } from './commands/alerts.js';
 
 const USAGE = `usage: ucid-gateway <command> [options]
 
@@ -14,7 +15,9 @@ commands:
   start [--config FILE]                 run the gateway (no config: the demo)
   check-config FILE                     validate a config file; exit 1 listing every problem
   scores [--config FILE] [--city IST] [--context CLIMATE] [--json]
-                                        print the latest UCID-V1 string and score per cell and context`;
+                                        print the latest UCID-V1 string and score per cell and context
+  alerts [--config FILE] [--active] [--limit N] [--json]
+                                        print the alert history, newest first, or only active alerts`;
 
 function loadConfig(file: string | undefined): ResolvedConfig {
   const located = locateConfigFile(file);
@@ -50,7 +53,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, city: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      config: { type: 'string', short: 'c' }, city: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' },
+      active: { type: 'boolean' }, limit: { type: 'string' },
+    },
   });
   switch (command) {
     case 'start':
@@ -65,6 +71,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'scores':
       return printScores(loadConfig(values.config), { city: values.city, context: values.context, json: values.json ?? false });
+    case 'alerts': {
+      const limit = Number(values.limit ?? 50);
+      if (!Number.isInteger(limit) || limit < 1) {
+        process.stderr.write(`--limit must be a positive integer, got "${values.limit}"\n`);
+        return 2;
+      }
+      return printAlerts(loadConfig(values.config), { active: values.active ?? false, json: values.json ?? false, limit });
+    }
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

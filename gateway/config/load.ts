@@ -41,6 +41,14 @@ function crossCheck(config: GatewayConfig): string[] {
       if (!(context in config.scoring.contexts)) errors.push(`sensors.${i}.contexts.${j}: no scoring rule for context "${context}"`);
     });
   });
+  config.alerts.thresholds.forEach((rule, i) => {
+    if (rule.on === 'score' && !(rule.context in config.scoring.contexts)) errors.push(`alerts.thresholds.${i}.context: no scoring rule for context "${rule.context}"`);
+  });
+  const hooks = new Set<string>();
+  config.alerts.webhooks.forEach((hook, i) => {
+    if (hooks.has(hook.url)) errors.push(`alerts.webhooks.${i}.url: duplicate webhook url`);
+    hooks.add(hook.url);
+  });
   const names = new Map<string, number>();
   config.drivers.forEach((driver, i) => {
     const first = names.get(driver.name);
