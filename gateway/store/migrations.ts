@@ -136,4 +136,23 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL;
   `,
+  // 3 (sync/): O(1) outbox counters for the byte budget (DESIGN §6), and an index for window roll-ups.
+  `
+  CREATE TABLE outbox_stats (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    events INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  );
+  INSERT INTO outbox_stats (id, events, bytes) SELECT 1, count(*), coalesce(sum(bytes), 0) FROM outbox;
+  CREATE TRIGGER outbox_stats_insert AFTER INSERT ON outbox BEGIN
+    UPDATE outbox_stats SET events = events + 1, bytes = bytes + NEW.bytes WHERE id = 1;
+  END;
+  CREATE TRIGGER outbox_stats_delete AFTER DELETE ON outbox BEGIN
+    UPDATE outbox_stats SET events = events - 1, bytes = bytes - OLD.bytes WHERE id = 1;
+  END;
+  CREATE TRIGGER outbox_stats_update AFTER UPDATE OF bytes ON outbox BEGIN
+    UPDATE outbox_stats SET bytes = bytes - OLD.bytes + NEW.bytes WHERE id = 1;
+  END;
+  CREATE INDEX outbox_by_window_end ON outbox (window_end) WHERE window_end IS NOT NULL;
+  `,
 ];
