@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { DriverFactory } from './driver.js';
 import { simulatorSchema, simulatorSensors } from './simulator/schema.js';
 import { mqttSchema } from './mqtt/schema.js';
+import { modbusSchema } from './modbus/schema.js';
+import { serialSchema } from './serial/schema.js';
 import type { SensorDefinition } from '../gateway/config/sensor.js';
 
 export interface DriverModule {
@@ -19,6 +21,8 @@ interface RegistryEntry {
 export const DRIVER_REGISTRY = {
   simulator: { schema: simulatorSchema, load: () => import('./simulator/driver.js'), sensorsOf: simulatorSensors },
   mqtt: { schema: mqttSchema, load: () => import('./mqtt/driver.js') },
+  modbus: { schema: modbusSchema, load: () => import('./modbus/driver.js') },
+  serial: { schema: serialSchema, load: () => import('./serial/driver.js') },
 } satisfies Record<string, RegistryEntry>;
 
 export type DriverType = keyof typeof DRIVER_REGISTRY;
@@ -26,6 +30,8 @@ export type DriverType = keyof typeof DRIVER_REGISTRY;
 const schemas = Object.values(DRIVER_REGISTRY).map((entry) => entry.schema) as unknown as [
   typeof simulatorSchema,
   typeof mqttSchema,
+  typeof modbusSchema,
+  typeof serialSchema,
 ];
 
 export const driverConfigSchema = z.discriminatedUnion('type', schemas);

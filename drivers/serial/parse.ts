@@ -1,0 +1,80 @@
+import type { FieldMapping, LineFormat } from './schema.js';
+
+export interface ParsedValue {
+  field: string;
+  mapping: FieldMapping;
+  value: number;
+}
+
+export type ParsedLine =
+  | { ok: true; values: ParsedValue[]; sensorId?: string; ts?: number }
+  | { ok: false; reason: string };
+
+type Fields = (name: string) => unknown;
+
+const compiled = new Map<string, RegExp>();
+const regexOf = (pattern: string) => compiled.get(pattern) ?? compiled.set(pattern, new RegExp(pattern)).get(pattern)!;
+
+function fieldsOf(format: LineFormat, line: string): Fields | string {
+  switch (format.kind) {
+    case 'json': {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(line);
+      } catch (err) {
+        return `not JSON: ${(err as Error).message}`;
+      }
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'not a JSON object';
+      return (name) => name.split('.').reduce<unknown>((at, key) => (typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined), doc);
+    }
+    case 'csv': {
+      const cells = line.split(format.separator).map((cell) => cell.trim());
+      if (cells.length !== format.columns.length) return `expected ${format.columns.length} columns, got ${cells.length}`;
+      return (name) => cells[format.columns.indexOf(name)];
+    }
+    case 'regex': {
+      const groups = regexOf(format.pattern).exec(line)?.groups;
+      if (!groups) return 'no match for the pattern';
+      return (name) => groups[name];
+    }
+  }
+}
+
+const toNumber = (raw: unknown): number => (typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN);
+
+function toTimestamp(raw: unknown): number | null {
+  const n = toNumber(raw);
+  if (Number.isFinite(n)) return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
+  if (typeof raw === 'string') {
+    const parsed = Date.parse(raw);
+    if (Number.isFinite(parsed)) return parsed;
+  }
+  return null;
+}
+
+/** One line → values of the configured fields. Absent fields are skipped; a present field that is not a number rejects the line. */
+export function parseLine(format: LineFormat, line: string): ParsedLine {
+  const get = fieldsOf(format, line);
+  if (typeof get === 'string') return { ok: false, reason: get };
+  const values: ParsedValue[] = [];
+  for (const [field, mapping] of Object.entries(format.fields)) {
+    const raw = get(field);
+    if (raw === undefined || raw === null || raw === '') continue;
+    const n = toNumber(raw);
+    if (!Number.isFinite(n)) return { ok: false, reason: `field "${field}" is not a number: ${JSON.stringify(raw).slice(0, 40)}` };
+    values.push({ field, mapping, value: n * mapping.scale + mapping.offset });
+  }
+  if (!values.length) return { ok: false, reason: 'none of the configured fields in the line' };
+  const result: ParsedLine = { ok: true, values };
+  if (format.sensorIdField) {
+    const id = get(format.sensorIdField);
+    if (typeof id !== 'string' && typeof id !== 'number') return { ok: false, reason: `no sensor id in field "${format.sensorIdField}"` };
+    result.sensorId = String(id);
+  }
+  if (format.tsField) {
+    const ts = toTimestamp(get(format.tsField));
+    if (ts === null) return { ok: false, reason: `no usable time in field "${format.tsField}"` };
+    result.ts = ts;
+  }
+  return result;
+}
