@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { BrokerSecurity, buildPolicy, type RefusalReason } from '../gateway/broker-security/index.js';
+import { parseCredentialsFile, upsertCredential } from '../gateway/broker-security/credentials.js';
+import { hashPassword, verifyPassword } from '../gateway/broker-security/passwords.js';
+import type { MqttSecurityConfig } from '../gateway/broker-security/index.js';
+import { filterCovers, substitute, topicMatches } from '../gateway/broker-security/topics.js';
+
+const LIMITS = { maxTopicLevels: 16, maxConnections: 100, maxConnectionsPerIp: 10, publishRate: null };
+
+function security(config: Partial<MqttSecurityConfig>) {
+  const refused: RefusalReason[] = [];
+  const full = { allowAnonymous: false, auth: { users: [] }, limits: LIMITS, topicPrefix: 'sensors', ...config } as MqttSecurityConfig;
+  const { policy, problems } = buildPolicy(full, process.cwd());
+  expect(problems).toEqual([]);
+  const sec = new BrokerSecurity(policy, pino({ level: 'silent' }), { refused: (r) => void refused.push(r), throttled: () => undefined });
+  return { sec, refused };
+}
+
+describe('topic filters', () => {
+  it('matches like MQTT 3.1.1', () => {
+    expect(topicMatches('sensors/+/air-1', 'sensors/pm25/air-1')).toBe(true);
+    expect(topicMatches('sensors/+/air-1', 'sensors/pm25/air-2')).toBe(false);
+    expect(topicMatches('sensors/#', 'sensors')).toBe(true);
+    expect(topicMatches('#', '$SYS/broker')).toBe(false);
+    expect(topicMatches('sensors/+', 'sensors/a/b')).toBe(false);
+  });
+
+  it('covers a subscription only when every topic it could match is allowed', () => {
+    expect(filterCovers('sensors/#', 'sensors/+/air-1')).toBe(true);
+    expect(filterCovers('sensors/+/air-1', 'sensors/#')).toBe(false);
+    expect(filterCovers('sensors/+/air-1', 'sensors/+/air-1')).toBe(true);
+    expect(filterCovers('sensors/pm25/+', 'sensors/+/x')).toBe(false);
+  });
+
+  it('refuses substitutions that would smuggle levels or wildcards', () => {
+    expect(substitute('sensors/+/%u', { username: 'air-1', clientId: 'c' })).toBe('sensors/+/air-1');
+    expect(substitute('sensors/+/%u', { username: 'a/#', clientId: 'c' })).toBeNull();
+    expect(substitute('sensors/+/%u', { username: null, clientId: 'c' })).toBeNull();
+    expect(substitute('clients/%c', { username: null, clientId: 'c1' })).toBe('clients/c1');
+  });
+});
+
+describe('passwords and credentials files', () => {
+  it('hashes with a fresh salt and verifies', async () => {
+    const a = await hashPassword('s3cret');
+    const b = await hashPassword('s3cret');
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^\$scrypt\$N=16384,r=8,p=1\$/);
+    expect(await verifyPassword('s3cret', a)).toBe(true);
+    expect(await verifyPassword('s3cret!', a)).toBe(false);
+    expect(await verifyPassword('s3cret', 'plain')).toBe(false);
+  });
+
+  it('parses, reports bad lines, and upserts', async () => {
+    const hash = await hashPassword('x');
+    const { users, problems } = parseCredentialsFile(`# sensors\nair-1:${hash}\nbad line\nair-2:plaintext\n`, 'f');
+    expect([...users.keys()]).toEqual(['air-1']);
+    expect(problems).toEqual(['f:3: expected username:hash', 'f:4: the hash for "air-2" is not a scrypt hash from `ucid-gateway passwd`']);
+    const text = upsertCredential(upsertCredential('', 'air-1', 'H1'), 'air-2', 'H2');
+    expect(upsertCredential(text, 'air-1', 'H3')).toBe('air-1:H3\nair-2:H2\n');
+  });
+});
+
+describe('authentication and ACL', () => {
+  const client = (id: string) => ({ id, conn: {} });
+
+  it('refuses anonymous clients unless enabled, and wrong passwords always', async () => {
+    const hash = await hashPassword('right');
+    const { sec, refused } = security({ auth: { users: [{ username: 'air-1', passwordHash: hash }] } });
+    expect(await sec.authenticate(client('a'), undefined, undefined)).toBe(false);
+    expect(await sec.authenticate(client('b'), 'air-1', Buffer.from('wrong'))).toBe(false);
+    expect(await sec.authenticate(client('c'), 'nobody', Buffer.from('right'))).toBe(false);
+    expect(await sec.authenticate(client('d'), 'air-1', Buffer.from('right'))).toBe(true);
+    expect(refused).toEqual(['anonymous', 'bad_credentials', 'bad_credentials']);
+  });
+
+  it('lets a sensor publish only under its own topics by default, and subscribe nowhere', async () => {
+    const hash = await hashPassword('pw');
+    const { sec, refused } = security({ auth: { users: [{ username: 'air-1', passwordHash: hash }] } });
+    const c = client('air-1-client');
+    await sec.authenticate(c, 'air-1', Buffer.from('pw'));
+    expect(sec.checkPublish(c, 'sensors/pm25/air-1')).toBeNull();
+    expect(sec.checkPublish(c, 'sensors/all/air-1')).toBeNull();
+    expect(sec.checkPublish(c, 'sensors/pm25/air-2')).toBe('acl_publish');
+    expect(sec.checkPublish(c, '$SYS/x')).toBe('acl_publish');
+    expect(sec.checkSubscribe(c, 'sensors/#')).toBe(false);
+    expect(refused).toEqual(['acl_publish', 'acl_publish', 'acl_subscribe']);
+  });
+
+  it('applies explicit rules by user, %c, and for anonymous clients', async () => {
+    const hash = await hashPassword('pw');
+    const { sec } = security({
+      allowAnonymous: true,
+      auth: { users: [{ username: 'dash', passwordHash: hash }, { username: 'air-1', passwordHash: hash }] },
+      acl: [
+        { users: ['dash'], anonymous: false, publish: [], subscribe: ['sensors/#'] },
+        { anonymous: false, publish: ['sensors/+/%u', 'clients/%c/status'], subscribe: [] },
+        { anonymous: true, publish: [], subscribe: ['public/#'] },
+      ],
+    });
+    const dash = client('dash-1');
+    const air = client('c7');
+    const anon = client('anon');
+    await sec.authenticate(dash, 'dash', Buffer.from('pw'));
+    await sec.authenticate(air, 'air-1', Buffer.from('pw'));
+    await sec.authenticate(anon, undefined, undefined);
+    expect(sec.checkSubscribe(dash, 'sensors/+/air-1')).toBe(true);
+    expect(sec.checkSubscribe(air, 'sensors/#')).toBe(false);
+    expect(sec.checkPublish(air, 'clients/c7/status')).toBeNull();
+    expect(sec.checkPublish(air, 'clients/c8/status')).toBe('acl_publish');
+    expect(sec.checkPublish(anon, 'sensors/pm25/x')).toBe('acl_publish');
+    expect(sec.checkSubscribe(anon, 'public/news')).toBe(true);
+  });
+
+  it('delays publishes beyond the per-client rate', async () => {
+    const { sec } = security({ allowAnonymous: true, limits: { ...LIMITS, publishRate: { perSecond: 10, burst: 2 } } });
+    const c = client('fast');
+    expect([sec.publishDelayMs(c, 0), sec.publishDelayMs(c, 0), sec.publishDelayMs(c, 0), sec.publishDelayMs(c, 0)]).toEqual([0, 0, 100, 200]);
+    expect(sec.publishDelayMs(c, 1_000)).toBe(0);
+  });
+});
