@@ -1,0 +1,113 @@
+import type { Statement } from 'better-sqlite3';
+import type { Store } from '../gateway/store/store.js';
+import type { SqliteDatabase } from '../gateway/store/database.js';
+
+/** Estimated SQLite bytes per outbox row beyond payload + key: the row's other columns and its index entries. */
+export const OUTBOX_ROW_OVERHEAD = 160;
+
+export interface OutboxRecord {
+  seq: number;
+  eventId: string;
+  kind: string;
+  topic: string;
+  key: string;
+  payload: string;
+  bytes: number;
+  createdAt: number;
+}
+
+/** Where the checkpoint record of a batch landed, persisted before the commit (docs/sync.md, crash points). */
+export interface InFlight {
+  fromSeq: number;
+  toSeq: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  correlationId: string;
+}
+
+export interface BacklogStats {
+  events: number;
+  /** Stored payload + key bytes plus OUTBOX_ROW_OVERHEAD per row: what the byte budget is checked against. */
+  bytes: number;
+  oldestCreatedAt: number | null;
+}
+
+export const META = {
+  delivered: 'sync.delivered_seq',
+  inflight: 'sync.inflight',
+  status: 'sync.status',
+} as const;
+
+/** Backlog counters; works on a read-only connection too (CLI) and before migration 3 has run. */
+export function backlogStats(db: SqliteDatabase): BacklogStats {
+  const hasStats = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_stats'").get() !== undefined;
+  const row = (hasStats
+    ? db.prepare('SELECT events, bytes FROM outbox_stats WHERE id = 1').get()
+    : db.prepare('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes FROM outbox').get()) as { events: number; bytes: number } | undefined;
+  const oldest = db.prepare('SELECT created_at AS at FROM outbox ORDER BY seq LIMIT 1').get() as { at: number } | undefined;
+  const events = row?.events ?? 0;
+  return { events, bytes: (row?.bytes ?? 0) + events * OUTBOX_ROW_OVERHEAD, oldestCreatedAt: oldest?.at ?? null };
+}
+
+/** The sync worker's view of the outbox and its bookkeeping in `meta` (DESIGN §5–6). */
+export class SyncOutbox {
+  private readonly db: SqliteDatabase;
+  private readonly page: Statement;
+  private readonly deleteUpTo: Statement;
+  private readonly deleteMeta: Statement;
+
+  constructor(private readonly store: Store) {
+    this.db = store.db;
+    this.page = this.db.prepare(`SELECT seq, event_id AS eventId, kind, topic, msg_key AS key, payload, bytes, created_at AS createdAt
+      FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`);
+    this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
+    this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
+  }
+
+  /** The next rows in seq order: at most `maxEvents`, and at most `maxBytes` unless one row alone is larger. */
+  nextPage(afterSeq: number, maxEvents: number, maxBytes: number): OutboxRecord[] {
+    const rows = this.page.all(afterSeq, maxEvents) as OutboxRecord[];
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      bytes += rows[i]!.bytes;
+      if (bytes > maxBytes && i > 0) return rows.slice(0, i);
+    }
+    return rows;
+  }
+
+  stats(): BacklogStats {
+    return backlogStats(this.db);
+  }
+
+  deliveredSeq(): number {
+    return Number(this.store.getMeta(META.delivered) ?? 0);
+  }
+
+  inflight(): InFlight | null {
+    const raw = this.store.getMeta(META.inflight);
+    return raw ? (JSON.parse(raw) as InFlight) : null;
+  }
+
+  setInflight(inflight: InFlight): void {
+    this.store.transaction(() => this.store.setMeta(META.inflight, JSON.stringify(inflight)));
+  }
+
+  clearInflight(): void {
+    this.store.transaction(() => this.deleteMeta.run(META.inflight));
+  }
+
+  /** Kafka has committed everything up to `seq`: drop those rows and record the mark, atomically. Returns rows removed. */
+  markDelivered(seq: number): number {
+    return this.store.transaction(() => {
+      const removed = this.deleteUpTo.run(seq).changes;
+      if (seq > this.deliveredSeq()) this.store.setMeta(META.delivered, String(seq));
+      this.deleteMeta.run(META.inflight);
+      return removed;
+    });
+  }
+
+  writeStatus(status: object): void {
+    this.store.transaction(() => this.store.setMeta(META.status, JSON.stringify(status)));
+  }
+}
