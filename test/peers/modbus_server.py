@@ -34,6 +34,8 @@ def to_registers(value, kind, order):
 def build_context(units, values):
     tables = {u: {t: [0] * SIZE for t in ("holding", "input")} | {t: [False] * SIZE for t in ("coil", "discrete")} for u in units}
     for v in values:
+        if v["unit"] not in tables:
+            continue
         table = tables[v["unit"]][v["table"]]
         if v["type"] == "bool":
             table[v["address"]] = bool(v["value"])
