@@ -1,18 +1,17 @@
 import type { Reading } from '../reading.js';
 import { KeyState } from './key-state.js';
 import { DEFAULT_WINDOW_SPEC, validateWindowSpec, type WindowSpec } from './spec.js';
+import type { AddOptions, AddResult, AddStatus, Sink, WindowEngineStats, WindowResult } from './types.js';
 
 export type { WindowSpec } from './spec.js';
-import type { AddOptions, AddResult, AddStatus, Sink, WindowEngineStats, WindowResult } from './types.js';
 
 export interface WindowEngineOptions {
   /** Window spec per metric; called once per metric. Defaults to DEFAULT_WINDOW_SPEC. */
   specFor?: (metric: string) => WindowSpec;
   /**
-   * After a restart: where the replay of stored readings starts (replayStartMs()). During add(…, {replay:
-   * true}) windows starting before it are rebuilt but not emitted: they may be partial, and they were
-   * emitted before the crash. Defaults to the receivedAt of the first replayed reading, which is as safe
-   * when the replay selects readings by receivedAt.
+   * Required to replay (add(…, {replay: true})): where the replay of stored readings starts, replayStartMs().
+   * Windows starting before it are rebuilt but not emitted during the replay: they may be partial, and they
+   * were emitted before the restart. -Infinity when the whole history is replayed.
    */
   replayFromMs?: number;
 }
@@ -25,14 +24,14 @@ const QUIET: Readonly<Record<AddStatus, AddResult>> = Object.freeze({
 });
 
 /**
- * Event-time windows (DESIGN §4) for one gateway process: pure, synchronous, in memory. The caller passes
- * wall-clock time in (Reading.receivedAt, tick(nowMs)) and must keep it non-decreasing across calls.
+ * Event-time windows (DESIGN §4) for one gateway process: pure, synchronous, in memory. Wall-clock time
+ * comes in through Reading.receivedAt and tick(nowMs); see README.md for the replay contract.
  */
 export class WindowEngine {
   private readonly keys = new Map<string, Map<string, KeyState>>();
   private readonly specs = new Map<string, WindowSpec>();
   private readonly specFor: (metric: string) => WindowSpec;
-  private replayFromMs: number | undefined;
+  private readonly replayFromMs: number | undefined;
   private readonly sink: Sink = { results: [], suppressBeforeMs: -Infinity };
   private seq = 0;
 
@@ -51,7 +50,7 @@ export class WindowEngine {
     }
     const sink = this.sink;
     if (options?.replay === true) {
-      this.replayFromMs ??= reading.receivedAt;
+      if (this.replayFromMs === undefined) throw new Error('WindowEngine: a replay needs options.replayFromMs');
       sink.suppressBeforeMs = this.replayFromMs;
     } else {
       sink.suppressBeforeMs = -Infinity;

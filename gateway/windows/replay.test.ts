@@ -114,6 +114,10 @@ describe('restart rebuild', () => {
     expect([...kinds].sort()).toEqual(['session:false', 'session:true', 'sliding:false', 'tumbling:false', 'tumbling:true']);
   });
 
+  it('needs replayFromMs to replay', () => {
+    expect(() => new WindowEngine().add(reading(T0, 1), { replay: true })).toThrow(/replayFromMs/);
+  });
+
   it('is deterministic: a replay of the readings produces the same statuses and results', () => {
     const replay = [...readingsOf(events), events[events.length - 1]];
     // the whole history is replayed: no window can be partial
@@ -138,7 +142,7 @@ describe('restart rebuild', () => {
     it(`replaying every stored reading then continuing equals an uninterrupted run (crash at ${fraction})`, () => {
       const crashed = new WindowEngine({ specFor });
       const beforeCrash = run(crashed, before);
-      const rebuilt = new WindowEngine({ specFor });
+      const rebuilt = new WindowEngine({ specFor, replayFromMs: -Infinity });
       const replayed = run(rebuilt, readingsOf(before), true);
       expect(replayed.statuses).toEqual(beforeCrash.statuses);
       expectKnown(replayed.results, byId);
