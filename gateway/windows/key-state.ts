@@ -33,9 +33,10 @@ export class KeyState implements KeyRef {
     if (r.receivedAt > this.lastReceivedAt) this.lastReceivedAt = r.receivedAt;
     const wm = this.watermarkMs;
     const status = this.tumbling.add(r, seq, wm, sink);
-    if (status === 'late_dropped') return status;
-    this.sliding?.add(r, seq, wm);
-    this.sessions?.add(r, seq, wm, sink);
+    if (status !== 'late_dropped') {
+      this.sliding?.add(r, seq, wm);
+      this.sessions?.add(r, seq, wm, sink);
+    }
     if (r.ts > this.maxTs) {
       this.maxTs = r.ts;
       this.advance(r.ts - this.spec.allowedLatenessMs, sink);
