@@ -52,7 +52,10 @@ function toTimestamp(raw: unknown): number | null {
   return null;
 }
 
-/** One line → values of the configured fields. Absent fields are skipped; a present field that is not a number rejects the line. */
+/**
+ * One line → values of the configured fields. Absent fields are skipped; a present field that is not a number
+ * rejects the line. Without a time field (or with it absent) the reading gets arrival time.
+ */
 export function parseLine(format: LineFormat, line: string): ParsedLine {
   const get = fieldsOf(format, line);
   if (typeof get === 'string') return { ok: false, reason: get };
@@ -71,9 +74,10 @@ export function parseLine(format: LineFormat, line: string): ParsedLine {
     if (typeof id !== 'string' && typeof id !== 'number') return { ok: false, reason: `no sensor id in field "${format.sensorIdField}"` };
     result.sensorId = String(id);
   }
-  if (format.tsField) {
-    const ts = toTimestamp(get(format.tsField));
-    if (ts === null) return { ok: false, reason: `no usable time in field "${format.tsField}"` };
+  const rawTs = format.tsField ? get(format.tsField) : undefined;
+  if (rawTs !== undefined && rawTs !== null && rawTs !== '') {
+    const ts = toTimestamp(rawTs);
+    if (ts === null) return { ok: false, reason: `field "${format.tsField}" is not a time: ${JSON.stringify(rawTs).slice(0, 40)}` };
     result.ts = ts;
   }
   return result;

@@ -18,7 +18,7 @@ const lineOptions = {
   fields: z.record(z.string().min(1), fieldSchema).refine((f) => Object.keys(f).length > 0, 'map at least one field'),
   /** A field holding the sensor id; without it every reading gets the driver's sensorId. */
   sensorIdField: z.string().min(1).optional(),
-  /** A field holding the event time (epoch ms, epoch s, or ISO 8601); without it readings get arrival time. */
+  /** A field holding the event time (epoch ms, epoch s, or ISO 8601); lines without it get arrival time. */
   tsField: z.string().min(1).optional(),
   delimiter: z.string().min(1).default('\n'),
   /** A longer run without a delimiter is discarded (and counted) so noise cannot grow memory. */
