@@ -3,6 +3,10 @@ import type { DriverConfig } from '../drivers/registry.js';
 import type { ResolvedConfig } from './config/load.js';
 import { EmbeddedBroker } from './broker.js';
 import { GatewayBus } from './bus.js';
+import { startHttpServer } from './http/attach.js';
+import type { HttpServer } from './http/server.js';
+import { outboxBacklog } from './store/dashboard-queries.js';
+import type { StatusProviders, StatusSnapshot } from './http/status.js';
 import { DriverHost } from './driver-host.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline/pipeline.js';
@@ -27,6 +31,11 @@ export class Gateway {
   private alerts!: AlertStore;
   private webhooks: WebhookDispatcher | null = null;
   private timers: NodeJS.Timeout[] = [];
+  private http: HttpServer | null = null;
+  private readonly startedAt = Date.now();
+  isReady = false;
+  /** The sync worker (sync/) and the alert module register here; the dashboard shows them (docs/dashboard.md). */
+  readonly providers: StatusProviders = { sync: null, alerts: null };
 
   constructor(readonly config: ResolvedConfig, readonly log: Logger) {}
 
@@ -53,9 +62,12 @@ export class Gateway {
       publishAlertsToBroker(this.bus, this.broker, config.alerts.mqttTopicPrefix, log.child({ component: 'alerts' }));
     }
 
+    if (config.http.enabled) this.http = await startHttpServer(this);
+
     this.drivers = new DriverHost(this.pipeline, this.broker, this.metrics, log, (name, state) => built.alerts.noteDriverState(name, state));
     await this.drivers.startAll(this.driverConfigs());
-    log.info({ gatewayId: config.gateway.id, mqttPort: this.broker?.port ?? null, drivers: this.config.drivers.length }, 'gateway ready');
+    this.isReady = true;
+    log.info({ gatewayId: config.gateway.id, mqttPort: this.broker?.port ?? null, httpPort: this.http?.port ?? null, drivers: this.config.drivers.length }, 'gateway ready');
     return this;
   }
 
@@ -72,11 +84,28 @@ export class Gateway {
   }
 
   driverHealth() {
-    return this.drivers.health();
+    return this.drivers?.health() ?? [];
+  }
+
+  /** Drivers, broker and uplink, for the dashboard and /api/status. */
+  statusSnapshot(): Omit<StatusSnapshot, 'websocketClients'> {
+    const backlog = () => {
+      const b = outboxBacklog(this.store.db);
+      const oldestAgeMs = b.oldestCreatedAt === null ? null : Date.now() - b.oldestCreatedAt;
+      return { configured: false, connected: false, backlogEvents: b.events, backlogBytes: b.bytes, oldestAgeMs };
+    };
+    return {
+      gatewayId: this.config.gateway.id, city: this.config.gateway.city, startedAt: this.startedAt, ready: this.isReady,
+      drivers: this.driverHealth(),
+      broker: { enabled: this.broker !== null, port: this.broker?.port ?? null, clients: this.broker?.clientCount ?? 0 },
+      sync: this.providers.sync?.() ?? backlog(),
+    };
   }
 
   /** SIGTERM: stop input, commit what was accepted (so its PUBACKs go out), close. */
   async stop(): Promise<void> {
+    this.isReady = false;
+    await this.http?.close();
     for (const timer of this.timers) clearInterval(timer);
     this.webhooks?.stop();
     await this.drivers?.stopAll();

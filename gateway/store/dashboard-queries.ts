@@ -1,0 +1,45 @@
+import type { SqliteDatabase } from './database.js';
+
+/** Read queries for the LAN dashboard and its JSON API (gateway/http). */
+
+export interface ReadingPoint {
+  ts: number;
+  value: number;
+  unit: string;
+  quality: string;
+}
+
+/** A sensor's readings of one metric since `sinceMs`, oldest first; the newest `limit` when there are more. */
+export function readingHistory(db: SqliteDatabase, sensorId: string, metric: string, sinceMs: number, limit: number): ReadingPoint[] {
+  const rows = db.prepare(`SELECT ts, value, unit, quality FROM readings WHERE sensor_id = ? AND metric = ? AND ts >= ?
+    ORDER BY ts DESC LIMIT ?`).all(sensorId, metric, sinceMs, limit) as ReadingPoint[];
+  return rows.reverse();
+}
+
+/** The score of the window before `windowEnd` for a cell and context (for the trend). */
+export function previousScore(db: SqliteDatabase, h3Index: string, context: string, windowEnd: number): number | null {
+  const row = db.prepare(`SELECT score FROM scores WHERE h3_index = ? AND context = ? AND window_end < ?
+    ORDER BY window_end DESC LIMIT 1`).get(h3Index, context, windowEnd) as { score: number } | undefined;
+  return row?.score ?? null;
+}
+
+export interface RecentReading {
+  sensorId: string;
+  metric: string;
+  value: number;
+  unit: string;
+  ts: number;
+  quality: string;
+}
+
+/** The last `maxRows` readings stored, in arrival order (seeds the latest value per sensor and metric). */
+export function recentReadings(db: SqliteDatabase, maxRows: number): RecentReading[] {
+  return db.prepare(`SELECT sensor_id AS sensorId, metric, value, unit, ts, quality FROM readings
+    WHERE id > (SELECT coalesce(max(id), 0) FROM readings) - ? ORDER BY id`).all(maxRows) as RecentReading[];
+}
+
+/** What the outbox holds: the uplink backlog when no sync worker reports its own. */
+export function outboxBacklog(db: SqliteDatabase): { events: number; bytes: number; oldestCreatedAt: number | null } {
+  return db.prepare('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes, min(created_at) AS oldestCreatedAt FROM outbox')
+    .get() as { events: number; bytes: number; oldestCreatedAt: number | null };
+}
