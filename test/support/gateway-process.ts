@@ -20,6 +20,8 @@ export class GatewayProcess {
   readonly logs: LogLine[] = [];
   stderr = '';
   mqttPort = 0;
+  /** The LAN HTTP server (page, WebSocket, API, metrics); 0 when `http.enabled` is false. */
+  httpPort = 0;
   private exitCode: Promise<number | null>;
   private waiters = new Set<() => void>();
 
@@ -51,7 +53,8 @@ export class GatewayProcess {
   /** Starts `ucid-gateway start --config` on `config` (dataDir defaults to a temp dir; MQTT on port 0). */
   static async start(config: Record<string, unknown>, options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GatewayProcess> {
     const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'ucid-gw-'));
-    const full = { ...config, gateway: { id: 'gw-test', dataDir: dir, ...(config.gateway as object) }, mqtt: { port: 0, host: '127.0.0.1', ...(config.mqtt as object) } };
+    const full = { ...config, gateway: { id: 'gw-test', dataDir: dir, ...(config.gateway as object) }, mqtt: { port: 0, host: '127.0.0.1', ...(config.mqtt as object) },
+      http: { port: 0, host: '127.0.0.1', ...(config.http as object) } };
     const configFile = path.join(dir, 'gateway.yaml');
     writeFileSync(configFile, stringify(full));
     return GatewayProcess.spawn(['start', '--config', configFile], dir, configFile, options.env);
@@ -62,6 +65,7 @@ export class GatewayProcess {
     const gateway = new GatewayProcess(child, dir, configFile);
     const ready = await gateway.waitForLog((l) => l.msg === 'gateway ready', 30_000);
     gateway.mqttPort = ready.mqttPort as number;
+    gateway.httpPort = (ready.httpPort as number | null) ?? 0;
     return gateway;
   }
 
