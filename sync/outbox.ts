@@ -57,7 +57,7 @@ export class SyncOutbox {
   private readonly deleteUpTo: Statement;
   private readonly deleteMeta: Statement;
 
-  constructor(private readonly store: Store) {
+  constructor(readonly store: Store) {
     this.db = store.db;
     this.page = this.db.prepare(`SELECT seq, event_id AS eventId, kind, topic, msg_key AS key, payload, bytes, created_at AS createdAt
       FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`);

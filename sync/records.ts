@@ -1,0 +1,35 @@
+import type { OutboxRecord } from './outbox.js';
+import type { UplinkRecord } from './uplink.js';
+
+/** DESIGN §6 value: the stored payload JSON plus `published_at`, spliced in without a parse/stringify round trip. */
+export function withPublishedAt(payload: string, publishedAt: string): string {
+  const trimmed = payload.trimEnd();
+  if (trimmed.endsWith('}') && trimmed.length > 2 && trimmed.startsWith('{')) return `${trimmed.slice(0, -1)},"published_at":"${publishedAt}"}`;
+  return JSON.stringify({ ...(JSON.parse(payload) as object), published_at: publishedAt });
+}
+
+/** Headers carry `event_id` (consumers that don't read committed dedupe on it) and the batch's correlation id. */
+export function toUplinkRecord(row: OutboxRecord, gatewayId: string, correlationId: string, publishedAt: string): UplinkRecord {
+  return {
+    topic: row.topic,
+    key: row.key,
+    value: withPublishedAt(row.payload, publishedAt),
+    headers: { event_id: row.eventId, correlation_id: correlationId, gateway_id: gatewayId, kind: row.kind },
+  };
+}
+
+export interface CheckpointValue {
+  schema: 'ucid.checkpoint.v1';
+  gateway_id: string;
+  transactional_id: string;
+  from_seq: number;
+  seq: number;
+  events: number;
+  correlation_id: string;
+  published_at: string;
+}
+
+/** One per transaction, keyed by transactional id on the compacted checkpoint topic: "delivered up to seq". */
+export function checkpointRecord(topic: string, value: CheckpointValue): UplinkRecord {
+  return { topic, key: value.transactional_id, value: JSON.stringify(value), headers: { correlation_id: value.correlation_id, gateway_id: value.gateway_id } };
+}
