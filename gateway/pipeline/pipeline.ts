@@ -43,6 +43,7 @@ export class Pipeline {
   private timer: NodeJS.Timeout | null = null;
   private engine: WindowEngine;
   private stopping = false;
+  private readonly knownKeys = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -55,7 +56,7 @@ export class Pipeline {
     private readonly log: Logger,
     private readonly options: PipelineOptions,
   ) {
-    this.engine = new WindowEngine(options.specFor);
+    this.engine = new WindowEngine({ specFor: options.specFor });
   }
 
   submit(readings: readonly Reading[], options: SubmitOptions = {}): Promise<void> {
@@ -109,6 +110,14 @@ export class Pipeline {
     let id = this.store.firstReadingIdReceivedSince(replayFromMs);
     let readings = 0;
     let windows = 0;
+    // Each key's newest reading before the replay seeds its watermark, so a backlog that arrives after the
+    // restart for a key that was quiet at the cutoff is still judged late or on time as it would have been.
+    this.knownKeys.clear();
+    for (const { sensorId, metric } of this.store.readingKeys()) {
+      this.knownKeys.add(`${sensorId}\u0000${metric}`);
+      const seed = this.store.latestReadingBefore(sensorId, metric, replayFromMs);
+      if (seed && seed.id < id) this.engine.add(seed, { replay: true });
+    }
     for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
       const results: WindowRow[] = [];
       for (const reading of page) results.push(...this.engine.add(reading, { replay: true }).results);
@@ -128,6 +137,13 @@ export class Pipeline {
   async stop(): Promise<void> {
     this.stopping = true;
     this.flush();
+  }
+
+  private rememberKey(reading: Reading): void {
+    const key = `${reading.sensorId}\u0000${reading.metric}`;
+    if (this.knownKeys.has(key)) return;
+    this.store.insertReadingKey(reading.sensorId, reading.metric);
+    this.knownKeys.add(key);
   }
 
   private enrichProblem(reading: Reading): string | null {
@@ -171,6 +187,7 @@ export class Pipeline {
           for (const input of item.rejected) this.store.insertQuarantine(input, now);
           quarantined += item.rejected.length;
           for (const reading of item.readings) {
+            this.rememberKey(reading);
             const outcome = this.engine.add(reading);
             this.store.insertReading(reading, outcome.status);
             committed.push(reading);

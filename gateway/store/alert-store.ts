@@ -40,8 +40,8 @@ export interface AlertStateRow {
 
 const STATE_COLUMNS = `key, kind, rule, city, context, sensor_id AS sensorId, metric, level, since, pending_target AS pendingTarget,
   pending_count AS pendingCount, pending_since AS pendingSince, transitions, last_value AS lastValue, last_event_id AS lastEventId`;
-const EVENT_COLUMNS = `event_id AS eventId, kind, state, level, key, city, context, sensor_id AS sensorId, metric, value, threshold, message, at,
-  ack_by AS ackBy, ack_at AS ackAt`;
+const eventColumns = (t: string) => `${t}.event_id AS eventId, ${t}.kind, ${t}.state, ${t}.level, ${t}.key, ${t}.city, ${t}.context,
+  ${t}.sensor_id AS sensorId, ${t}.metric, ${t}.value, ${t}.threshold, ${t}.message, ${t}.at, ${t}.ack_by AS ackBy, ${t}.ack_at AS ackAt`;
 
 type EventRow = Omit<AlertEvent, 'acknowledged'> & { ackBy: string | null; ackAt: number | null };
 
@@ -65,8 +65,8 @@ export class AlertStore {
       insertEvent: db.prepare(`INSERT OR IGNORE INTO alert_events (event_id, kind, state, level, key, city, context, sensor_id, metric, value,
         threshold, message, at) VALUES (@eventId, @kind, @state, @level, @key, @city, @context, @sensorId, @metric, @value, @threshold, @message, @at)`),
       trimEvents: db.prepare('DELETE FROM alert_events WHERE id <= (SELECT max(id) FROM alert_events) - ?'),
-      history: db.prepare(`SELECT ${EVENT_COLUMNS} FROM alert_events WHERE (@key IS NULL OR key = @key) ORDER BY id DESC LIMIT @limit`),
-      active: db.prepare(`SELECT ${EVENT_COLUMNS} FROM alert_events e JOIN alert_state s ON s.last_event_id = e.event_id
+      history: db.prepare(`SELECT ${eventColumns('e')} FROM alert_events e WHERE (@key IS NULL OR key = @key) ORDER BY id DESC LIMIT @limit`),
+      active: db.prepare(`SELECT ${eventColumns('e')} FROM alert_events e JOIN alert_state s ON s.last_event_id = e.event_id
         WHERE s.level IS NOT NULL ORDER BY e.at DESC`),
       ackEvent: db.prepare('UPDATE alert_events SET ack_by = ?, ack_at = ? WHERE event_id = ?'),
       ackState: db.prepare('UPDATE alert_state SET ack_by = ?, ack_at = ? WHERE last_event_id = ?'),

@@ -155,4 +155,13 @@ export const MIGRATIONS: readonly string[] = [
   END;
   CREATE INDEX outbox_by_window_end ON outbox (window_end) WHERE window_end IS NOT NULL;
   `,
+  // 4: the (sensor, metric) keys ever seen, so a restart can seed each key's watermark without a full scan (DESIGN §4).
+  `
+  CREATE TABLE reading_keys (
+    sensor_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    PRIMARY KEY (sensor_id, metric)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO reading_keys SELECT DISTINCT sensor_id, metric FROM readings;
+  `,
 ];

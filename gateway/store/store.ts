@@ -83,8 +83,6 @@ export class Store {
       upsertWindow: db.prepare(`INSERT OR REPLACE INTO window_results (kind, sensor_id, start_ms, metric, end_ms, revision, count, mean, min, max,
         last, stddev, uncertain_count, bad_count, first_ts, last_ts) VALUES (@kind, @sensorId, @startMs, @metric, @endMs, @revision, @count,
         @mean, @min, @max, @last, @stddev, @uncertainCount, @badCount, @firstTs, @lastTs)`),
-      deleteOverlappingSessions: db.prepare(`DELETE FROM window_results WHERE kind = 'session' AND sensor_id = ? AND metric = ?
-        AND start_ms <= ? AND end_ms >= ?`),
       windowsAt: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results WHERE kind = 'tumbling' AND sensor_id = ? AND start_ms = ?`),
       latestWindowsBefore: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results w WHERE kind = 'tumbling' AND sensor_id = ?
         AND start_ms = (SELECT max(start_ms) FROM window_results WHERE kind = 'tumbling' AND sensor_id = w.sensor_id AND start_ms < ? AND start_ms >= ?)`),
@@ -100,6 +98,10 @@ export class Store {
       readingsPage: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
         source, received_at AS receivedAt FROM readings WHERE id >= ? ORDER BY id LIMIT ?`),
       deleteReadingsUpTo: db.prepare('DELETE FROM readings WHERE id <= ?'),
+      readingKeys: db.prepare('SELECT sensor_id AS sensorId, metric FROM reading_keys'),
+      insertReadingKey: db.prepare('INSERT OR IGNORE INTO reading_keys (sensor_id, metric) VALUES (?, ?)'),
+      latestReadingBefore: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
+        source, received_at AS receivedAt FROM readings WHERE sensor_id = ? AND metric = ? AND ts < ? ORDER BY ts DESC LIMIT 1`),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
@@ -123,7 +125,6 @@ export class Store {
   }
 
   upsertWindow(w: WindowRow): void {
-    if (w.kind === 'session') this.statements.deleteOverlappingSessions.run(w.sensorId, w.metric, w.endMs, w.startMs);
     this.statements.upsertWindow.run(w);
   }
 
@@ -169,6 +170,19 @@ export class Store {
   /** Readings in arrival order from `id`, a page at a time (better-sqlite3 cannot write while a query iterates). */
   readingsPage(id: number, limit: number): Array<Reading & { id: number }> {
     return this.statements.readingsPage.all(id, limit) as Array<Reading & { id: number }>;
+  }
+
+  readingKeys(): Array<{ sensorId: string; metric: string }> {
+    return this.statements.readingKeys.all() as Array<{ sensorId: string; metric: string }>;
+  }
+
+  insertReadingKey(sensorId: string, metric: string): void {
+    this.statements.insertReadingKey.run(sensorId, metric);
+  }
+
+  /** The key's reading with the highest event time before `tsMs` (index seek on (sensor_id, metric, ts)). */
+  latestReadingBefore(sensorId: string, metric: string, tsMs: number): (Reading & { id: number }) | undefined {
+    return this.statements.latestReadingBefore.get(sensorId, metric, tsMs) as (Reading & { id: number }) | undefined;
   }
 
   deleteReadingsUpTo(id: number): number {
