@@ -1,4 +1,3 @@
-import { cellToLatLng } from 'h3-js';
 import { encodeUcid, gradeFor } from '../ucid/codec.js';
 import { computeContextScore, type MetricAggregate } from '../scores/score.js';
 import type { ScoringRules } from '../scores/rules.js';
@@ -76,9 +75,8 @@ export class ScoreStage {
     const previous = this.store.scoreAt(cell, context, endMs);
     if (previous && previous.score === result.score && previous.confidence === result.confidence && previous.flags === flags) return null;
     const revision = previous ? previous.revision + 1 : 0;
-    const [lat, lon] = cellToLatLng(cell);
     const ucid = encodeUcid({
-      city, lat, lon, h3Res: this.options.h3Resolution, timeMs: startMs, context,
+      city, cell, timeMs: startMs, context,
       score: result.score, confidence: result.confidence, flags: result.flags,
     });
     const key = scoreKey(city, cell, context);
