@@ -68,7 +68,7 @@ const windowsSection = z.strictObject({
 });
 
 const scoringSection = z.strictObject({
-  h3Resolution: z.number().int().min(0).max(15).default(9),
+  h3Resolution: z.number().int().min(0).max(9, 'at most 9: finer cells may hold no 3-decimal point a UCID-V1 string can carry').default(9),
   contexts: scoringRulesSchema.default(DEFAULT_SCORING_RULES),
   /** A sensor missing from a window is scored from its last window this recent, flagged STALE. */
   staleHorizon: duration.prefault('1h'),
