@@ -1,5 +1,8 @@
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
+import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { listenPlain, listenTls } from './broker-security/listeners.js';
+import type { BrokerSecurity } from './broker-security/security.js';
 import type { Logger } from 'pino';
 import type { EmbeddedBrokerPort } from '../drivers/driver.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -11,6 +14,10 @@ export interface BrokerOptions {
   port: number;
   topicPrefix: string;
   maxPayloadBytes: number;
+  // --- security (issue 7, gateway/broker-security/): identity, ACL, limits, TLS listener ---
+  security: BrokerSecurity;
+  maxTopicLevels: number;
+  tls?: { host: string; port: number; options: TlsOptions };
 }
 
 /**
@@ -28,18 +35,36 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
     readonly port: number,
     readonly sensorTopicPrefix: string,
     readonly maxPayloadBytes: number,
+    private readonly tlsServer: TlsServer | null = null,
+    readonly tlsPort: number | null = null,
   ) {}
 
   static async start(options: BrokerOptions, log: Logger, metrics: GatewayMetrics): Promise<EmbeddedBroker> {
     let broker: EmbeddedBroker | null = null;
+    const { security } = options;
+    const ingest = (client: Client, packet: PublishPacket, callback: (error?: Error | null) => void) => {
+      broker!.dispatch(client, packet).then(() => callback(null), (err: Error) => {
+        if (packet.qos === 0) return callback(null);
+        log.warn({ clientId: client.id, topic: packet.topic, err: err.message }, 'publish refused; the client will retry');
+        callback(err);
+      });
+    };
     const aedes = await Aedes.createBroker({
+      maxTopicLevels: options.maxTopicLevels,
+      authenticate: (client, username, password, callback) => {
+        security.authenticate(client, username, password).then((ok) => {
+          callback(ok ? null : Object.assign(new Error('not authorized'), { returnCode: 5 }), ok);
+        }, (err: Error) => callback(Object.assign(err, { returnCode: 3 }), false));
+      },
+      authorizeSubscribe: (client, subscription, callback) => {
+        callback(null, client && security.checkSubscribe(client, subscription.topic) ? subscription : null);
+      },
       authorizePublish: (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) => {
         if (!broker || !client) return callback(null);
-        broker.dispatch(client, packet).then(() => callback(null), (err: Error) => {
-          if (packet.qos === 0) return callback(null);
-          log.warn({ clientId: client.id, topic: packet.topic, err: err.message }, 'publish refused; the client will retry');
-          callback(err);
-        });
+        if (security.checkPublish(client, packet.topic)) return callback(new Error(`not authorized to publish to ${packet.topic}`));
+        const waitMs = security.publishDelayMs(client);
+        if (waitMs > 0) setTimeout(() => ingest(client, packet, callback), waitMs);
+        else ingest(client, packet, callback);
       },
     });
     aedes.on('client', () => metrics.brokerClients.inc());
@@ -47,19 +72,13 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
     aedes.on('clientError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'));
 
-    const server = createServer(aedes.handle);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const plain = await listenPlain(aedes.handle, security, options.host, options.port);
+    const server = plain.server;
     server.on('error', (err) => log.error({ err }, 'mqtt listener error'));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : options.port;
-    broker = new EmbeddedBroker(aedes, server, options.host, port, options.topicPrefix, options.maxPayloadBytes);
-    log.info({ host: options.host, port }, 'mqtt broker listening');
+    const tls = options.tls ? await listenTls(aedes.handle, security, options.tls.host, options.tls.port, options.tls.options) : null;
+    tls?.server.on('error', (err) => log.error({ err }, 'mqtt tls listener error'));
+    broker = new EmbeddedBroker(aedes, server, options.host, plain.port, options.topicPrefix, options.maxPayloadBytes, tls?.server ?? null, tls?.port ?? null);
+    log.info({ host: options.host, port: plain.port, tlsPort: tls?.port ?? null }, 'mqtt broker listening');
     return broker;
   }
 
@@ -81,6 +100,12 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.tlsServer) await new Promise<void>((resolve) => this.tlsServer!.close(() => resolve()));
+  }
+
+  /** New certificates for new TLS connections (SIGHUP). */
+  setTlsContext(options: TlsOptions): void {
+    this.tlsServer?.setSecureContext(options);
   }
 
   private async dispatch(client: Client, packet: PublishPacket): Promise<void> {

@@ -8,6 +8,9 @@ import { createLogger } from './logger.js';
 import { Gateway } from './gateway.js';
 import { printScores } from './commands/scores.js';
 import { printAlerts } from './commands/alerts.js';
+import { passwdCommand } from './broker-security/passwd-command.js';
+import { installServiceSignals } from './service/signals.js';
+import path from 'node:path';
 
 const USAGE = `usage: ucid-gateway <command> [options]
 
@@ -17,7 +20,10 @@ commands:
   scores [--config FILE] [--city IST] [--context CLIMATE] [--json]
                                         print the latest UCID-V1 string and score per cell and context
   alerts [--config FILE] [--active] [--limit N] [--json]
-                                        print the alert history, newest first, or only active alerts`;
+                                        print the alert history, newest first, or only active alerts
+  passwd USERNAME [--file FILE]         hash an MQTT password (read from stdin); print user:hash or update FILE
+
+signals (start): SIGTERM/SIGINT drain and stop, SIGHUP reloads the config, SIGUSR2 cycles the log level`;
 
 function loadConfig(file: string | undefined): ResolvedConfig {
   const located = locateConfigFile(file);
@@ -27,7 +33,9 @@ function loadConfig(file: string | undefined): ResolvedConfig {
 async function start(configFlag: string | undefined): Promise<void> {
   const config = loadConfig(configFlag);
   const log = createLogger(config.gateway.logLevel);
-  const gateway = new Gateway(config, log);
+  const file = locateConfigFile(configFlag);
+  const gateway = new Gateway(config, log, file ? path.dirname(path.resolve(file)) : process.cwd());
+  installServiceSignals(gateway, log, file ? () => loadConfigFile(file) : null);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -55,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     args: rest, allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' }, city: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' },
-      active: { type: 'boolean' }, limit: { type: 'string' },
+      active: { type: 'boolean' }, limit: { type: 'string' }, file: { type: 'string' },
     },
   });
   switch (command) {
@@ -79,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return printAlerts(loadConfig(values.config), { active: values.active ?? false, json: values.json ?? false, limit });
     }
+    case 'passwd':
+      return passwdCommand(positionals[0], values.file);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

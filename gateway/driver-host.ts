@@ -13,6 +13,7 @@ interface Instance {
   driver: Driver | null;
   restartTimer: NodeJS.Timeout | null;
   failures: number;
+  removed?: boolean;
 }
 
 /** Runs every configured driver instance; a fault in one is logged with its name, counted, and retried. */
@@ -55,6 +56,29 @@ export class DriverHost {
     }));
   }
 
+  // --- reload (issue 7): stop removed or changed instances, start new or changed ones, keep the rest ---
+  async reconcile(configs: readonly DriverConfig[]): Promise<{ started: string[]; stopped: string[] }> {
+    const same = (a: DriverConfig, b: DriverConfig) => JSON.stringify(a) === JSON.stringify(b);
+    const wanted = new Map(configs.map((c) => [c.name, c]));
+    const stopped: string[] = [];
+    for (const instance of [...this.instances]) {
+      const next = wanted.get(instance.config.name);
+      if (next && same(next, instance.config)) {
+        wanted.delete(next.name);
+        continue;
+      }
+      instance.removed = true;
+      if (instance.restartTimer) clearTimeout(instance.restartTimer);
+      await instance.driver?.stop().catch((err: unknown) => this.log.warn({ driver: instance.config.name, err }, 'driver stop failed'));
+      this.instances.splice(this.instances.indexOf(instance), 1);
+      this.metrics.driverUp.remove({ driver: instance.config.name, type: instance.config.type });
+      stopped.push(instance.config.name);
+    }
+    await this.startAll([...wanted.values()]);
+    return { started: [...wanted.keys()], stopped };
+  }
+  // --- end reload ---
+
   private async startInstance(instance: Instance): Promise<void> {
     const { name, type } = instance.config;
     try {
@@ -70,7 +94,7 @@ export class DriverHost {
       this.log.error({ driver: name, type, err: errorMessage(err), retryInMs: delay }, 'driver failed to start');
       await instance.driver?.stop().catch(() => undefined);
       instance.driver = null;
-      if (!this.stopped) instance.restartTimer = setTimeout(() => void this.startInstance(instance), delay);
+      if (!this.stopped && !instance.removed) instance.restartTimer = setTimeout(() => void this.startInstance(instance), delay);
     }
   }
 

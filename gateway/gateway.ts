@@ -16,6 +16,11 @@ import { WebhookDispatcher } from './alerts/webhooks.js';
 import type { AlertStore } from './store/alert-store.js';
 import { applyRetention } from './store/retention.js';
 import { Store } from './store/store.js';
+import { createBrokerSecurity, buildPolicy, tlsListener, type BrokerSecurity } from './broker-security/index.js';
+import { ConfigInvalidError } from './config/load.js';
+import { nextLogLevel, type LogLevel } from './logger.js';
+import { ServiceLifecycle } from './service/lifecycle.js';
+import { planReload } from './service/reload.js';
 
 const TICK_INTERVAL_MS = 1_000;
 const RETENTION_INTERVAL_MS = 60_000;
@@ -37,7 +42,14 @@ export class Gateway {
   /** The sync worker (sync/) and the alert module register here; the dashboard shows them (docs/dashboard.md). */
   readonly providers: StatusProviders = { sync: null, alerts: null };
 
-  constructor(readonly config: ResolvedConfig, readonly log: Logger) {}
+  // --- service (issue 7): systemd notify/watchdog, reload, runtime log level, MQTT security ---
+  readonly service: ServiceLifecycle;
+  private security: BrokerSecurity | null = null;
+
+  /** `configDir` resolves relative paths in `mqtt:` (credentials file, certificates). */
+  constructor(public config: ResolvedConfig, readonly log: Logger, private readonly configDir = process.cwd()) {
+    this.service = new ServiceLifecycle(log.child({ component: 'service' }), this.metrics);
+  }
 
   async start(): Promise<this> {
     const { config, log } = this;
@@ -50,15 +62,21 @@ export class Gateway {
     const rebuilt = this.pipeline.rebuild();
     log.info({ ...rebuilt, sensors: built.directory.size }, 'windows rebuilt from stored readings');
 
-    this.timers.push(setInterval(() => this.pipeline.tick(), TICK_INTERVAL_MS));
-    this.timers.push(setInterval(() => this.retention(), RETENTION_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.timed('tick', () => this.pipeline.tick()), TICK_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.timed('retention', () => this.retention()), RETENTION_INTERVAL_MS));
+    this.bus.on('readings', () => this.service.committed());
     this.webhooks = new WebhookDispatcher(this.alerts, config.alerts.webhooks, log.child({ component: 'webhooks' }));
     this.webhooks.start(this.bus);
 
     if (config.mqtt.enabled) {
+      const brokerLog = log.child({ component: 'broker' });
+      const secured = createBrokerSecurity(config.mqtt, this.configDir, brokerLog, this.metrics);
+      if (!secured.security) throw new ConfigInvalidError(secured.problems);
+      this.security = secured.security;
       this.broker = await EmbeddedBroker.start({
         host: config.mqtt.host, port: config.mqtt.port, topicPrefix: config.mqtt.topicPrefix, maxPayloadBytes: config.mqtt.maxPayload,
-      }, log.child({ component: 'broker' }), this.metrics);
+        security: secured.security, maxTopicLevels: config.mqtt.limits.maxTopicLevels, tls: secured.tls,
+      }, brokerLog, this.metrics);
       publishAlertsToBroker(this.bus, this.broker, config.alerts.mqttTopicPrefix, log.child({ component: 'alerts' }));
     }
 
@@ -67,7 +85,8 @@ export class Gateway {
     this.drivers = new DriverHost(this.pipeline, this.broker, this.metrics, log, (name, state) => built.alerts.noteDriverState(name, state));
     await this.drivers.startAll(this.driverConfigs());
     this.isReady = true;
-    log.info({ gatewayId: config.gateway.id, mqttPort: this.broker?.port ?? null, httpPort: this.http?.port ?? null, drivers: this.config.drivers.length }, 'gateway ready');
+    log.info({ gatewayId: config.gateway.id, mqttPort: this.broker?.port ?? null, mqttTlsPort: this.broker?.tlsPort ?? null, httpPort: this.http?.port ?? null, drivers: this.config.drivers.length }, 'gateway ready');
+    this.service.ready(`ready: ${this.config.drivers.length} drivers, mqtt ${this.broker?.port ?? 'off'}`, () => this.pipeline.pendingCount);
     return this;
   }
 
@@ -104,6 +123,7 @@ export class Gateway {
 
   /** SIGTERM: stop input, commit what was accepted (so its PUBACKs go out), close. */
   async stop(): Promise<void> {
+    this.service.stopping();
     this.isReady = false;
     await this.http?.close();
     for (const timer of this.timers) clearInterval(timer);
@@ -113,6 +133,62 @@ export class Gateway {
     await this.broker?.close();
     this.store?.close();
     this.log.info('gateway stopped');
+    await this.service.close();
+  }
+
+  /**
+   * SIGHUP: `next` is already validated. Applies the log level, MQTT users/credentials file/ACL/limits,
+   * TLS certificate files and driver changes; lists what needs a restart. Throws (keeping everything
+   * as it runs) when the credentials file or certificates are unusable.
+   */
+  async reload(next: ResolvedConfig): Promise<{ applied: string[]; restartNeeded: string[] }> {
+    const plan = planReload(this.config, next);
+    const problems: string[] = [];
+    const policy = this.security ? buildPolicy(plan.effective.mqtt, this.configDir) : null;
+    problems.push(...(policy?.problems ?? []));
+    const tls = plan.mqttTlsFiles ? tlsListener(plan.effective.mqtt, this.configDir, problems) : undefined;
+    if (problems.length) throw new ConfigInvalidError(problems);
+    this.service.reloading();
+    const applied: string[] = [];
+    if (plan.logLevel) this.setLogLevel(next.gateway.logLevel);
+    if (plan.logLevel) applied.push('gateway.logLevel');
+    if (policy && this.security) {
+      this.security.replacePolicy(policy.policy);
+      applied.push(`mqtt security (${this.security.userCount} users)`);
+    }
+    if (tls) {
+      this.broker?.setTlsContext(tls.options);
+      applied.push('mqtt.tls certificates');
+    }
+    this.config = plan.effective;
+    if (plan.drivers) {
+      const { started, stopped } = await this.drivers.reconcile(this.driverConfigs());
+      applied.push(`drivers (started: ${started.join(', ') || 'none'}; stopped: ${stopped.join(', ') || 'none'})`);
+    }
+    this.service.reloaded(`reloaded; restart needed for: ${plan.restartNeeded.join(', ') || 'nothing'}`);
+    return { applied, restartNeeded: plan.restartNeeded };
+  }
+
+  /** Runtime log level (SIGUSR2, SIGHUP, or the API); every child logger follows the root. */
+  setLogLevel(level: LogLevel): void {
+    const from = this.log.level;
+    this.log.level = level;
+    this.log.warn({ from, to: level }, 'log level changed');
+  }
+
+  cycleLogLevel(): LogLevel {
+    const level = nextLogLevel(this.log.level, this.config.gateway.logLevel);
+    this.setLogLevel(level);
+    return level;
+  }
+
+  private timed(stage: string, run: () => void): void {
+    const end = this.metrics.stageSeconds.startTimer({ stage });
+    try {
+      run();
+    } finally {
+      end();
+    }
   }
 
   private driverConfigs(): DriverConfig[] {

@@ -25,6 +25,17 @@ export function createMetrics() {
     driverErrors: new Counter({ name: 'ucid_driver_errors_total', help: 'Driver errors by kind', labelNames: ['driver', 'kind'], registers }),
     driverUp: new Gauge({ name: 'ucid_driver_up', help: '1 when the driver instance is up', labelNames: ['driver', 'type'], registers }),
     brokerClients: new Gauge({ name: 'ucid_broker_clients', help: 'Connected MQTT clients', registers }),
+    // --- service and MQTT security (issue 7) ---
+    mqttRefused: new Counter({ name: 'ucid_mqtt_refused_total', help: 'MQTT connections, publishes and subscriptions refused, by reason', labelNames: ['reason'], registers }),
+    mqttThrottled: new Counter({ name: 'ucid_mqtt_throttled_total', help: 'Publishes delayed by the per-client rate limit', registers }),
+    ready: new Gauge({ name: 'ucid_gateway_ready', help: '1 between readiness and the start of shutdown', registers }),
+    watchdogFeeds: new Counter({ name: 'ucid_watchdog_feeds_total', help: 'WATCHDOG=1 sent to systemd', registers }),
+    pipelineStalled: new Gauge({ name: 'ucid_pipeline_stalled', help: '1 while pending readings have gone uncommitted past the stall threshold', registers }),
+    configReloads: new Counter({ name: 'ucid_config_reloads_total', help: 'SIGHUP reloads by result', labelNames: ['result'], registers }),
+    stageSeconds: new Histogram({
+      name: 'ucid_pipeline_stage_seconds', help: 'Pipeline stage duration (tick: idle window close and scoring; rebuild; retention)', labelNames: ['stage'], registers,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    }),
   };
 }
 

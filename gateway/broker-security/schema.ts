@@ -57,3 +57,5 @@ export const mqttSecurityShape = {
 export type AclRule = z.output<typeof aclRule>;
 export type MqttTlsConfig = z.output<typeof tlsSection>;
 export type MqttLimits = z.output<typeof limitsSection>;
+const mqttSecurityObject = z.object(mqttSecurityShape);
+export type MqttSecurityOutput = z.output<typeof mqttSecurityObject>;

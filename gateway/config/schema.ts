@@ -4,6 +4,7 @@ import { cityCode, metricName, sensorSchema } from './sensor.js';
 import { metricSpecSchema } from '../pipeline/metric-catalogue.js';
 import { driverConfigSchema } from '../../drivers/registry.js';
 import { DEFAULT_SCORING_RULES, scoringRulesSchema } from '../scores/rules.js';
+import { mqttSecurityShape } from '../broker-security/schema.js';
 import { alertsSchema } from '../alerts/schema.js';
 
 const gatewaySection = z.strictObject({
@@ -22,6 +23,8 @@ const mqttSection = z.strictObject({
   port: z.number().int().min(0).max(65535).default(1883),
   topicPrefix: z.string().regex(/^[^#+]+$/, 'must not contain MQTT wildcards').default('sensors'),
   maxPayload: byteSize.prefault('64KiB'),
+  // broker security (issue 7): allowAnonymous, auth, acl, tls, limits — gateway/broker-security/schema.ts
+  ...mqttSecurityShape,
 });
 
 // --- http (LAN dashboard, WebSocket API, metrics; docs/dashboard.md) ---
@@ -95,6 +98,14 @@ export const configSchema = z.strictObject({
   store: storeSection.prefault({}),
   alerts: alertsSchema.prefault({}),
   drivers: z.array(driverConfigSchema).default([]),
+}).check((ctx) => {
+  // issue 7: the simulator connects to the embedded broker without credentials
+  if (ctx.value.mqtt.allowAnonymous) return;
+  ctx.value.drivers.forEach((d, i) => {
+    if (d.type === 'simulator' && d.via === 'mqtt' && ctx.value.mqtt.enabled) {
+      ctx.issues.push({ code: 'custom', path: ['drivers', i, 'via'], input: d, message: 'the simulator publishes anonymously to the embedded broker: set mqtt.allowAnonymous: true or via: direct' });
+    }
+  });
 });
 
 export type GatewayConfig = z.output<typeof configSchema>;

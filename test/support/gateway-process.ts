@@ -53,7 +53,7 @@ export class GatewayProcess {
   /** Starts `ucid-gateway start --config` on `config` (dataDir defaults to a temp dir; MQTT on port 0). */
   static async start(config: Record<string, unknown>, options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GatewayProcess> {
     const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'ucid-gw-'));
-    const full = { ...config, gateway: { id: 'gw-test', dataDir: dir, ...(config.gateway as object) }, mqtt: { port: 0, host: '127.0.0.1', ...(config.mqtt as object) },
+    const full = { ...config, gateway: { id: 'gw-test', dataDir: dir, ...(config.gateway as object) }, mqtt: { port: 0, host: '127.0.0.1', allowAnonymous: true, ...(config.mqtt as object) },
       http: { port: 0, host: '127.0.0.1', ...(config.http as object) } };
     const configFile = path.join(dir, 'gateway.yaml');
     writeFileSync(configFile, stringify(full));
