@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { classify, ModbusRequestError } from './errors.js';
 import type { ModbusFunction } from './schema.js';
 
@@ -23,6 +24,8 @@ export interface BusOptions {
   /** TCP: a timed-out transaction's id comes round again after 256 requests, so the socket is renewed. */
   renewAfterTimeout: boolean;
   connectTimeoutMs: number;
+  /** Silence kept before each request (RTU t3.5). */
+  frameGapMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
   onUp(): void;
@@ -45,6 +48,7 @@ export class ModbusBus {
   private lastError = '';
   private stopped = false;
   private onLost: ((err: ModbusRequestError) => void) | null = null;
+  private lastDoneAt = 0;
   requests = 0;
 
   constructor(private readonly options: BusOptions) {}
@@ -68,6 +72,8 @@ export class ModbusBus {
 
   private async execute(unitId: number, fn: ModbusFunction, start: number, count: number, timeoutMs: number): Promise<ReadResult> {
     const client = await this.ensureClient();
+    const gap = this.lastDoneAt + this.options.frameGapMs - performance.now();
+    if (gap > 0) await sleep(gap);
     this.requests++;
     client.setID(unitId);
     client.setTimeout(timeoutMs);
@@ -92,6 +98,7 @@ export class ModbusBus {
     } finally {
       clearTimeout(timer);
       this.onLost = null;
+      this.lastDoneAt = performance.now();
     }
   }
 

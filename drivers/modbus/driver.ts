@@ -3,7 +3,7 @@ import ModbusSerial from 'modbus-serial';
 import type { Driver, DriverContext, DriverFactory, DriverState } from '../driver.js';
 import { ModbusBus, type ModbusClient } from './bus.js';
 import { DevicePoller, type ErrorSink } from './device.js';
-import type { ModbusDriverConfig } from './schema.js';
+import { t35Ms, type ModbusDriverConfig } from './schema.js';
 
 const RECONNECT_MIN_MS = 500;
 const DETAIL_ENTRIES = 8;
@@ -43,6 +43,7 @@ export const createDriver: DriverFactory<ModbusDriverConfig> = (config, context)
     connect: opener.connect,
     renewAfterTimeout: config.connection.transport === 'tcp',
     connectTimeoutMs: Math.max(config.timeout, 1_000),
+    frameGapMs: config.frameGap ?? (config.connection.transport === 'rtu' ? t35Ms(config.connection) : 0),
     reconnectMinMs: RECONNECT_MIN_MS,
     reconnectMaxMs: config.reconnectMax,
     onUp() {

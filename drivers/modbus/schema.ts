@@ -76,6 +76,11 @@ export const modbusSchema = z.strictObject({
   retries: z.number().int().min(0).max(5).default(1),
   /** Polls of a unit that stopped answering back off up to this period. */
   maxBackoff: duration.prefault('1m'),
+  /**
+   * Silence kept on the line before each request. Default on RTU: t3.5, 3.5 character times, fixed at
+   * 1.75 ms above 19200 baud (MODBUS over Serial Line v1.02 §2.5.1.1); 0 on TCP.
+   */
+  frameGap: duration.optional(),
   /** Delay between reconnect attempts of the bus grows up to this period. */
   reconnectMax: duration.prefault('30s'),
   devices: z.array(deviceSchema).min(1),
@@ -95,3 +100,13 @@ export type ModbusDriverConfig = z.output<typeof modbusSchema>;
 export type ModbusDeviceConfig = ModbusDriverConfig['devices'][number];
 export type ModbusRegisterConfig = ModbusDeviceConfig['registers'][number];
 export type ModbusConnection = ModbusDriverConfig['connection'];
+
+/** Bits on the wire per character: start, data, parity, stop. */
+export function bitsPerChar(connection: Extract<ModbusConnection, { transport: 'rtu' }>): number {
+  return 1 + connection.dataBits + (connection.parity === 'none' ? 0 : 1) + connection.stopBits;
+}
+
+/** The inter-frame silence t3.5 in ms (MODBUS over Serial Line v1.02 §2.5.1.1). */
+export function t35Ms(connection: Extract<ModbusConnection, { transport: 'rtu' }>): number {
+  return connection.baudRate > 19200 ? 1.75 : (3.5 * bitsPerChar(connection) * 1000) / connection.baudRate;
+}
