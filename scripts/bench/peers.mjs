@@ -52,8 +52,9 @@ export async function startGateway(config = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ucid-bench-'));
   const file = path.join(dir, 'gateway.json');
   writeFileSync(file, JSON.stringify({
-    gateway: { id: 'gw-bench', dataDir: dir, logLevel: 'warn' },
+    gateway: { id: 'gw-bench', dataDir: dir, logLevel: 'info' },
     mqtt: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
     ...config,
   }));
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
