@@ -174,9 +174,11 @@ function scoreCell(s, key) {
   const td = el('td', { class: state.fresh.has(key) ? 'fresh' : '', 'data-key': key },
     el('div', { class: 'score', title: s.ucid },
       el('span', { class: 'value', textContent: Math.round(s.score) }),
-      el('span', { class: 'grade', 'data-grade': s.grade, textContent: s.grade }),
-      el('span', { class: `trend ${dir}`, textContent: delta === null ? '' : `${arrow} ${delta > 0 ? '+' : ''}${delta.toFixed(1)}` })),
-    el('span', { class: 'meta', textContent: `conf ${s.confidence.toFixed(2)} · ${time(s.timestamp)}` },
+      el('span', { class: 'grade', 'data-grade': s.grade, textContent: s.grade })),
+    el('div', { class: 'meta' },
+      el('span', { class: `trend ${dir}`, title: 'change since the previous window', textContent: delta === null ? 'new' : `${arrow} ${delta > 0 ? '+' : ''}${delta.toFixed(1)}` }),
+      el('span', { textContent: ` · conf ${s.confidence.toFixed(2)}` }),
+      el('span', { class: 'at', textContent: ` · ${time(s.timestamp)}` }),
       ...s.flags.map((f) => el('span', { class: 'flag', textContent: f }))));
   td.addEventListener('click', () => {
     $('ucid').hidden = false;
