@@ -53,7 +53,7 @@ export async function startGateway(config = {}) {
   const file = path.join(dir, 'gateway.json');
   writeFileSync(file, JSON.stringify({
     gateway: { id: 'gw-bench', dataDir: dir, logLevel: 'info' },
-    mqtt: { host: '127.0.0.1', port: 0 },
+    mqtt: { host: '127.0.0.1', port: 0, allowAnonymous: true },
     http: { host: '127.0.0.1', port: 0 },
     ...config,
   }));
