@@ -94,7 +94,7 @@ describe('MQTT security: passwords, ACL, TLS with optional client certificates',
     clients.push(client);
     // SUBACK 0x80: mqtt.js turns a refused subscription into an error
     await expect(client.subscribeAsync('sensors/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
-    const closed = new Promise((resolve) => client.once('close', resolve));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     void client.publishAsync('sensors/pm25/air-2', '99', { qos: 1 }).catch(() => undefined);
     await closed;
     expect(await metric(gateway, /ucid_mqtt_refused_total\{reason="acl_publish"\} (\d+)/)).toBe(before + 1);
