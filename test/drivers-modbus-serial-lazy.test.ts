@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { DRIVER_REGISTRY, driverConfigSchema } from '../drivers/registry.js';
 
@@ -15,5 +17,15 @@ describe('lazy loading of the field-bus libraries', () => {
     expect(loaded('modbus-serial')).toBe(false);
     await DRIVER_REGISTRY.modbus.load();
     expect(loaded('modbus-serial')).toBe(true);
+  });
+});
+
+describe('docs/drivers-modbus-serial.md', () => {
+  it('its example config is valid', () => {
+    const doc = readFileSync('docs/drivers-modbus-serial.md', 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const { drivers } = parseYaml(yaml) as { drivers: unknown[] };
+    const parsed = drivers.map((d) => driverConfigSchema.parse(d));
+    expect(parsed.map((d) => d.type)).toEqual(['modbus', 'modbus', 'serial', 'serial', 'serial', 'serial']);
   });
 });

@@ -106,7 +106,7 @@ export const createDriver: DriverFactory<ModbusDriverConfig> = (config, context)
       }
       refreshHealth();
       const wait = started + poller.nextDelay() - Date.now();
-      await sleep(Math.max(0, wait), undefined, { signal: abort.signal }).catch(() => undefined);
+      if (wait > 0) await sleep(wait, undefined, { signal: abort.signal }).catch(() => undefined);
     }
   }
 
