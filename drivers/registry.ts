@@ -4,6 +4,10 @@ import { simulatorSchema, simulatorSensors } from './simulator/schema.js';
 import { mqttSchema } from './mqtt/schema.js';
 import { modbusSchema } from './modbus/schema.js';
 import { serialSchema } from './serial/schema.js';
+import { opcuaSchema } from './opcua/schema.js';
+import { gtfsRtSchema, gtfsRtSensors } from './gtfs-rt/schema.js';
+import { httpSchema } from './http/schema.js';
+import { mqttBridgeSchema } from './mqtt-bridge/schema.js';
 import type { SensorDefinition } from '../gateway/config/sensor.js';
 
 export interface DriverModule {
@@ -23,6 +27,10 @@ export const DRIVER_REGISTRY = {
   mqtt: { schema: mqttSchema, load: () => import('./mqtt/driver.js') },
   modbus: { schema: modbusSchema, load: () => import('./modbus/driver.js') },
   serial: { schema: serialSchema, load: () => import('./serial/driver.js') },
+  opcua: { schema: opcuaSchema, load: () => import('./opcua/driver.js') },
+  'gtfs-rt': { schema: gtfsRtSchema, load: () => import('./gtfs-rt/driver.js'), sensorsOf: gtfsRtSensors },
+  http: { schema: httpSchema, load: () => import('./http/driver.js') },
+  'mqtt-bridge': { schema: mqttBridgeSchema, load: () => import('./mqtt-bridge/driver.js') },
 } satisfies Record<string, RegistryEntry>;
 
 export type DriverType = keyof typeof DRIVER_REGISTRY;
@@ -32,6 +40,10 @@ const schemas = Object.values(DRIVER_REGISTRY).map((entry) => entry.schema) as u
   typeof mqttSchema,
   typeof modbusSchema,
   typeof serialSchema,
+  typeof opcuaSchema,
+  typeof gtfsRtSchema,
+  typeof httpSchema,
+  typeof mqttBridgeSchema,
 ];
 
 export const driverConfigSchema = z.discriminatedUnion('type', schemas);

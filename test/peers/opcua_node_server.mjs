@@ -1,5 +1,5 @@
 // node-opcua's own OPC UA server as a test peer. Prints "READY <port>" once listening; SIGTERM shuts it down.
-// Usage: node opcua_node_server.mjs --port 4840 --pki DIR --instance 1 [--user name:password]
+// Usage: node opcua_node_server.mjs --port 4840 --pki DIR --instance 1 [--user name:password]  (anonymous is always allowed)
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { DataType, MessageSecurityMode, OPCUACertificateManager, OPCUAServer, SecurityPolicy, StatusCodes, VariantArrayType } from 'node-opcua';
@@ -14,7 +14,7 @@ const server = new OPCUAServer({
   serverCertificateManager: new OPCUACertificateManager({ rootFolder: path.join(args.pki, 'server'), automaticallyAcceptUnknownCertificate: true }),
   securityModes: [MessageSecurityMode.None, MessageSecurityMode.SignAndEncrypt],
   securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
-  allowAnonymous: !args.user,
+  allowAnonymous: true,
   userManager: { isValidUser: (u, p) => u === userName && p === password },
 });
 await server.initialize();

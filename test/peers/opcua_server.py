@@ -1,12 +1,13 @@
 """Python asyncua's OPC UA server as an independent test peer. Prints "READY <port>" once listening.
 
-Usage: python opcua_server.py --port 4841 --instance 1
+Usage: python opcua_server.py --port 4841 --instance 1 [--cache DIR]
 """
 import argparse
 import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from asyncua import Server, ua
 
@@ -15,11 +16,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--instance", type=int, default=1)
+    parser.add_argument("--cache", help="directory for asyncua's shelved standard address space (faster restarts)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
     server = Server()
-    await server.init()
+    await server.init(Path(args.cache) / "address-space" if args.cache else None)
     server.set_endpoint(f"opc.tcp://127.0.0.1:{args.port}/ucid/")
     server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
     idx = await server.register_namespace("urn:ucid:test:asyncua")

@@ -26,12 +26,17 @@ export interface Peer {
 }
 
 /** Starts a peer process and resolves once it prints a line starting with `ready`. */
-export async function startPeer(command: string, args: string[], ready = 'READY', timeoutMs = 30_000): Promise<Peer> {
+export async function startPeer(command: string, args: string[], ready = 'READY', timeoutMs = 90_000): Promise<Peer> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_DIR });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} ${args.join(' ')} not ready after ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} not ready after ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       if (out.split('\n').some((line) => line.startsWith(ready))) {
@@ -49,6 +54,7 @@ export async function startPeer(command: string, args: string[], ready = 'READY'
     });
   });
   const end = async (signal: NodeJS.Signals) => {
+    process.removeListener('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
     const grace = setTimeout(() => child.kill('SIGKILL'), 5_000);

@@ -1,0 +1,90 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDriver } from '../drivers/opcua/driver.js';
+import { createCaptureContext } from './support/driver-context.js';
+import { freePort, type Peer } from './peers/process.js';
+import { ITEMS, latest, opcuaConfig, startNodeOpcuaServer, tempDir } from './peers/opcua.js';
+
+const NS = 1;
+
+describe("OPC UA driver against node-opcua's server", () => {
+  const pki = tempDir();
+  let port: number;
+  let peer: Peer;
+
+  beforeAll(async () => {
+    port = await freePort();
+    peer = await startNodeOpcuaServer(port, pki, 1);
+  });
+  afterAll(async () => {
+    await peer?.stop();
+    rmSync(pki, { recursive: true, force: true });
+  });
+
+  it('maps values, status codes and source timestamps; reconnects after the server restarts', async () => {
+    const ctx = createCaptureContext();
+    const config = opcuaConfig(port, NS, pki);
+    const driver = createDriver({ ...config, items: [...config.items, { ...config.items[0]!, nodeId: 'ns=1;s=Label', metric: 'label' }] }, ctx);
+    await driver.start();
+    try {
+      await ctx.waitForState('up');
+      for (const [, metric] of ITEMS) await ctx.waitForReadings(1, (r) => r.metric === metric);
+      await ctx.waitForReadings(3, (r) => r.metric === 'count');
+
+      expect(latest(ctx.readings, 'temperature')).toMatchObject({ sensorId: 'plc-1', value: 21.5, unit: 'C', quality: 'good', source: 'plc', tsFromArrival: false });
+      expect(latest(ctx.readings, 'pm25')).toMatchObject({ value: 7.5, quality: 'uncertain' });
+      // node-opcua's server keeps the value of a Bad DataValue, so there is a reading to mark bad
+      expect(latest(ctx.readings, 'no2')).toMatchObject({ value: 3, quality: 'bad' });
+      expect(latest(ctx.readings, 'big')).toMatchObject({ value: -5_000_000_000 });
+      expect(latest(ctx.readings, 'flag')).toMatchObject({ value: 1 });
+      expect(latest(ctx.readings, 'instance')).toMatchObject({ value: 1 });
+      expect(ctx.rejected).toContainEqual(expect.objectContaining({ origin: 'ns=1;s=Label', reason: expect.stringContaining('String value is not a number') }));
+      const counts = ctx.readings.filter((r) => r.metric === 'count').map((r) => r.value);
+      expect(counts).toEqual([...counts].sort((a, b) => a - b));
+
+      await peer.kill();
+      await ctx.waitForState('down');
+      peer = await startNodeOpcuaServer(port, pki, 2);
+      await ctx.waitForReadings(1, (r) => r.metric === 'instance' && r.value === 2, 60_000);
+      const seen = ctx.readings.filter((r) => r.metric === 'count').length;
+      await ctx.waitForReadings(seen + 3, (r) => r.metric === 'count');
+      await ctx.waitForState('up');
+      expect(ctx.health.errors.connection_lost).toBeGreaterThan(0);
+    } finally {
+      await driver.stop();
+    }
+    expect(ctx.health.state).toBe('stopped');
+  });
+
+  it('signs and encrypts (Basic256Sha256) with a user name and a password from the environment', async () => {
+    process.env.UCID_TEST_OPCUA_PASSWORD = 's3cret';
+    const ctx = createCaptureContext();
+    const driver = createDriver(opcuaConfig(port, NS, pki, {
+      securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256',
+      auth: { type: 'username', username: 'operator', password: { env: 'UCID_TEST_OPCUA_PASSWORD' } },
+    }), ctx);
+    await driver.start();
+    try {
+      await ctx.waitForReadings(1, (r) => r.metric === 'temperature' && r.value === 21.5);
+      expect(ctx.health.state).toBe('up');
+    } finally {
+      await driver.stop();
+    }
+  });
+
+  it('reports a wrong password as down, keeps retrying, and never shows the password', async () => {
+    const ctx = createCaptureContext();
+    const driver = createDriver(opcuaConfig(port, NS, pki, { auth: { type: 'username', username: 'operator', password: 'wrong-pw-123' } }), ctx);
+    await driver.start();
+    try {
+      await ctx.waitForState('down');
+      await ctx.waitForState('connecting');
+      await ctx.waitForState('down');
+      expect(ctx.health.errors.rebuild).toBeGreaterThanOrEqual(2);
+      expect(ctx.readings).toHaveLength(0);
+      expect(ctx.health.detail).not.toContain('wrong-pw-123');
+    } finally {
+      await driver.stop();
+    }
+  });
+});
