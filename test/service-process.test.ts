@@ -1,0 +1,103 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import mqtt from 'mqtt';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../gateway/broker-security/passwords.js';
+import { GatewayProcess, type LogLine } from './support/gateway-process.js';
+import { NotifyListener } from './support/notify-listener.js';
+
+const SENSOR = { id: 'air-1', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'], expectedInterval: '30s' };
+const EXTRA_DRIVER = { type: 'serial', name: 'extra', path: '/nonexistent/ttyUSB9', sensorId: 'air-1', format: { kind: 'sds011' } };
+
+describe('sd_notify from the running gateway', () => {
+  it('sends READY=1 after start, WATCHDOG=1 while idle, STOPPING=1 on SIGTERM', async () => {
+    const listener = await NotifyListener.start();
+    try {
+      const gateway = await GatewayProcess.start({}, { env: { NOTIFY_SOCKET: listener.socketPath, WATCHDOG_USEC: '900000' } });
+      await listener.waitFor('WATCHDOG=1', 3);
+      expect(listener.assignments.slice(0, 2)).toEqual(['READY=1', expect.stringMatching(/^STATUS=ready: /)]);
+      expect(gateway.logs.find((l) => l.msg === 'systemd watchdog armed')?.watchdogMs).toBe(900);
+      expect(listener.count('STOPPING=1')).toBe(0);
+      expect(await gateway.stop()).toBe(0);
+      await listener.waitFor('STOPPING=1');
+      expect(listener.assignments.indexOf('STOPPING=1')).toBeGreaterThan(listener.assignments.indexOf('READY=1'));
+    } finally {
+      listener.close();
+    }
+  });
+});
+
+describe('SIGHUP reload and SIGUSR2 log level', () => {
+  let gateway: GatewayProcess;
+  let config: Record<string, unknown>;
+  const pw = { u1: 'first-user-pw', u2: 'second-user-pw' };
+  const connects = (username: string, password: string) =>
+    mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { username, password, reconnectPeriod: 0 }).then(async (c) => {
+      await c.endAsync();
+      return true;
+    }, () => false);
+  const nextLog = async (from: number, match: (l: LogLine) => boolean) => {
+    await gateway.waitForLog((l) => gateway.logs.indexOf(l) >= from && match(l));
+    return gateway.logs.slice(from).find(match)!;
+  };
+  const hup = (next: unknown) => {
+    writeFileSync(gateway.configFile, typeof next === 'string' ? next : stringify(next));
+    const from = gateway.logs.length;
+    gateway.child.kill('SIGHUP');
+    return from;
+  };
+
+  beforeAll(async () => {
+    gateway = await GatewayProcess.start({
+      sensors: [SENSOR],
+      mqtt: { allowAnonymous: false, auth: { users: [{ username: 'u1', passwordHash: await hashPassword(pw.u1) }] } },
+    });
+    config = parse(readFileSync(gateway.configFile, 'utf8')) as Record<string, unknown>;
+  });
+
+  afterAll(async () => {
+    expect(await gateway?.stop()).toBe(0);
+  });
+
+  it('rejects an invalid config, listing every problem, and keeps running on the old one', async () => {
+    const from = hup({ ...config, mqtt: { ...(config.mqtt as object), port: 'eighty' }, surprise: true });
+    const line = await nextLog(from, (l) => l.msg === 'config reload rejected; the running config stays');
+    expect(line.problems).toEqual(expect.arrayContaining([expect.stringMatching(/^mqtt\.port: /), 'surprise: unknown key']));
+    const broken = hup('gateway: [unclosed');
+    await nextLog(broken, (l) => l.msg === 'config reload rejected; the running config stays');
+    expect(gateway.child.exitCode).toBeNull();
+    expect(await connects('u1', pw.u1)).toBe(true);
+  });
+
+  it('applies users, log level and driver changes in place and names what needs a restart', async () => {
+    expect(await connects('u2', pw.u2)).toBe(false);
+    const mqttSection = config.mqtt as { auth: { users: object[] } };
+    const next = {
+      ...config,
+      gateway: { ...(config.gateway as object), logLevel: 'debug' },
+      mqtt: { ...mqttSection, port: 1, auth: { users: [...mqttSection.auth.users, { username: 'u2', passwordHash: await hashPassword(pw.u2) }] } },
+      drivers: [EXTRA_DRIVER],
+    };
+    const from = hup(next);
+    const line = await nextLog(from, (l) => typeof l.msg === 'string' && l.msg.startsWith('config reloaded'));
+    expect(line.applied).toEqual(['gateway.logLevel', 'mqtt security (2 users)', 'drivers (started: extra; stopped: none)']);
+    expect(line.restartNeeded).toEqual(['mqtt (listener, prefix or payload limit)']);
+    await nextLog(from, (l) => l.driver === 'extra');
+    expect(await connects('u2', pw.u2)).toBe(true);
+
+    const back = hup({ ...next, drivers: [] });
+    const removed = await nextLog(back, (l) => typeof l.msg === 'string' && l.msg.startsWith('config reloaded'));
+    expect(removed.applied).toContain('drivers (started: none; stopped: extra)');
+  });
+
+  it('cycles the log level on SIGUSR2', async () => {
+    const levels: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const from = gateway.logs.length;
+      gateway.child.kill('SIGUSR2');
+      levels.push((await nextLog(from, (l) => l.msg === 'log level changed')).to as string);
+    }
+    // the config now says debug (applied by the previous reload): debug → trace → debug …
+    expect(levels).toEqual(['trace', 'debug', 'trace']);
+  });
+});
