@@ -2,45 +2,34 @@ export const DAY_MS = 86_400_000;
 
 /** Decides when a poller may send: the planned time, moved to an allowed one. */
 export interface RequestGate {
-  nextStart(plannedMs: number): number;
-  /** Called just before sending at `nowMs`; false means "not yet", ask `nextStart` again. */
-  claim(nowMs: number): boolean;
+  nextStart(plannedMs: number, nowMs: number): number;
+  /** Called just before sending; false means "not yet", ask `nextStart` again. */
+  claim(): boolean;
 }
 
 /**
- * A daily request budget that survives restarts without persisting anything: time is cut into slots of
- * ⌈24 h / perDay⌉ on a grid fixed to the Unix epoch, a request may only start in a slot no earlier request
- * used, and a new process never uses the slot it starts in (an earlier process may have). Any 24 h span holds
- * at most ⌈24 h / slot⌉ ≤ perDay slots, hence at most perDay requests, retries included. A wall clock that
- * steps back is caught by also keeping one slot of monotonic time between requests.
+ * A daily request budget kept without persisting anything: any two requests, retries included, are at least
+ * ⌈24 h / perDay⌉ apart, so any 24 h (rolling or calendar) holds at most perDay of them. A new process cannot
+ * know when its predecessor last sent, so it waits one full spacing before its first request. Spacing is
+ * measured on the monotonic clock: a wall clock that steps (NTP on a Pi without RTC) changes nothing.
  */
 export class DailyBudget implements RequestGate {
-  readonly slotMs: number;
-  private lastSlot: number;
-  private lastClaimMono = -Infinity;
+  readonly spacingMs: number;
+  private nextAllowed: number;
 
-  constructor(perDay: number, nowMs: number, private readonly monotonic: () => number = () => performance.now()) {
-    this.slotMs = Math.ceil(DAY_MS / perDay);
-    this.lastSlot = Math.floor(nowMs / this.slotMs);
+  constructor(perDay: number, private readonly monotonic: () => number = () => performance.now()) {
+    this.spacingMs = Math.ceil(DAY_MS / perDay);
+    this.nextAllowed = monotonic() + this.spacingMs;
   }
 
-  nextStart(plannedMs: number): number {
-    const slot = Math.max(Math.ceil(plannedMs / this.slotMs), this.lastSlot + 1);
-    const byWallClock = slot * this.slotMs;
-    const monoWait = this.lastClaimMono + this.slotMs - this.monotonic();
-    return monoWait > 0 ? Math.max(byWallClock, plannedMs + monoWait) : byWallClock;
+  nextStart(plannedMs: number, nowMs: number): number {
+    return Math.max(plannedMs, nowMs + Math.max(0, this.nextAllowed - this.monotonic()));
   }
 
-  claim(nowMs: number): boolean {
-    const slot = Math.floor(nowMs / this.slotMs);
-    if (this.monotonic() - this.lastClaimMono < this.slotMs) return false;
-    if (slot <= this.lastSlot) {
-      if (slot >= this.lastSlot - 1) return false;
-      // the wall clock stepped back by more than a slot: the monotonic spacing above still holds the rate
-      this.lastSlot = slot - 1;
-    }
-    this.lastSlot = slot;
-    this.lastClaimMono = this.monotonic();
+  claim(): boolean {
+    const now = this.monotonic();
+    if (now < this.nextAllowed) return false;
+    this.nextAllowed = now + this.spacingMs;
     return true;
   }
 }

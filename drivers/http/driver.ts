@@ -47,10 +47,8 @@ export const createDriver: DriverFactory<HttpDriverConfig> = (config, context): 
         if (config.apiKey.header) headers[config.apiKey.header] = key;
         else url.searchParams.set(config.apiKey.query!, key);
       }
-      const budget = config.dailyBudget ? new DailyBudget(config.dailyBudget, Date.now()) : undefined;
-      if (budget && budget.slotMs > config.interval) {
-        context.log.info({ intervalMs: config.interval, budgetSpacingMs: budget.slotMs }, 'daily budget spaces polls wider than the interval');
-      }
+      const budget = config.dailyBudget ? new DailyBudget(config.dailyBudget) : undefined;
+      if (budget) context.log.info({ intervalMs: config.interval, budgetSpacingMs: budget.spacingMs }, 'daily budget: first poll after one spacing');
       poller = new Poller({
         intervalMs: config.interval,
         backoff: { initialMs: config.backoff.initial, maxMs: config.backoff.max },

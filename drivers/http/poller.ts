@@ -49,7 +49,7 @@ export class Poller {
   }
 
   private align(plannedMs: number): number {
-    return this.options.gate ? this.options.gate.nextStart(plannedMs) : plannedMs;
+    return this.options.gate ? this.options.gate.nextStart(plannedMs, Date.now()) : plannedMs;
   }
 
   private async run(): Promise<void> {
@@ -60,7 +60,7 @@ export class Poller {
       if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
       const started = Date.now();
-      if (this.options.gate && !this.options.gate.claim(started)) {
+      if (this.options.gate && !this.options.gate.claim()) {
         due = this.align(started);
         continue;
       }
