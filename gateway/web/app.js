@@ -177,7 +177,7 @@ function scoreCell(s, key) {
       el('span', { class: 'grade', 'data-grade': s.grade, textContent: s.grade })),
     el('div', { class: 'meta' },
       el('span', { class: `trend ${dir}`, title: 'change since the previous window', textContent: delta === null ? 'new' : `${arrow} ${delta > 0 ? '+' : ''}${delta.toFixed(1)}` }),
-      el('span', { textContent: ` · conf ${s.confidence.toFixed(2)}` }),
+      el('span', { class: 'conf', textContent: ` · conf ${s.confidence.toFixed(2)}` }),
       el('span', { class: 'at', textContent: ` · ${time(s.timestamp)}` }),
       ...s.flags.map((f) => el('span', { class: 'flag', textContent: f }))));
   td.addEventListener('click', () => {
@@ -219,7 +219,7 @@ function renderAlerts() {
   $('alert-count').classList.toggle('hot', active.length > 0);
   $('alerts').replaceChildren(...(active.length ? active.map((a) => {
     const ack = a.acknowledged
-      ? el('span', { class: 'muted small', textContent: `ack by ${a.acknowledged.by}` })
+      ? el('span', { class: 'muted small', textContent: `✓ ack by ${a.acknowledged.by}` })
       : el('button', { type: 'button', textContent: 'Acknowledge', onclick: (e) => acknowledge(a, e.currentTarget) });
     return el('li', { 'data-level': a.level, 'data-kind': a.kind, 'data-event': a.event_id },
       el('div', { class: 'alert-head' }, el('span', { class: `level ${a.level}`, textContent: `${a.level} · ${a.kind}${a.context ? ` · ${a.context}` : ''}` }), ack),

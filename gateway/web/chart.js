@@ -1,5 +1,22 @@
 // The live chart: uPlot (bundled, MIT) over one sensor's metric; history from /api/readings, then live `reading` messages.
 const MAX_POINTS = 3000;
+/** A silence longer than this breaks the line instead of drawing a straight segment across it. */
+const GAP_S = 120;
+
+function withGaps(points) {
+  const xs = [];
+  const ys = [];
+  for (const [ts, value] of points) {
+    const t = ts / 1000;
+    if (xs.length && t - xs[xs.length - 1] > GAP_S) {
+      xs.push(xs[xs.length - 1] + 1);
+      ys.push(null);
+    }
+    xs.push(t);
+    ys.push(value);
+  }
+  return [xs, ys];
+}
 
 export class LiveChart {
   constructor(el) {
@@ -16,7 +33,7 @@ export class LiveChart {
   }
 
   reset(points, label, unit) {
-    this.data = [points.map((p) => p[0] / 1000), points.map((p) => p[1])];
+    this.data = withGaps(points);
     this.label = label;
     this.unit = unit ?? '';
     this.plot?.destroy();
@@ -26,11 +43,11 @@ export class LiveChart {
     const axis = { stroke: css.getPropertyValue('--muted').trim(), grid: { stroke: css.getPropertyValue('--line').trim(), width: 1 } };
     this.plot = new uPlot({
       ...this.size(),
-      legend: { show: true },
+      legend: { show: false },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: true } },
-      series: [{}, { label: `${label}${this.unit ? ` (${this.unit})` : ''}`, stroke: css.getPropertyValue('--accent').trim(), width: 2, points: { size: 4 } }],
-      axes: [axis, { ...axis, size: 55 }],
+      series: [{}, { label, stroke: css.getPropertyValue('--accent').trim(), width: 2, points: { size: 6, filter: (u, _i, show) => (show ? null : [u.data[0].length - 1]) }, spanGaps: false }],
+      axes: [axis, { ...axis, size: 60, label: this.unit || undefined, labelSize: 20 }],
     }, this.data, this.el);
   }
 
@@ -40,7 +57,10 @@ export class LiveChart {
     let i = xs.length;
     while (i > 0 && xs[i - 1] > t) i--;
     if (i > 0 && xs[i - 1] === t) ys[i - 1] = value;
-    else {
+    else if (i === xs.length && i > 0 && t - xs[i - 1] > GAP_S) {
+      xs.push(xs[i - 1] + 1, t);
+      ys.push(null, value);
+    } else {
       xs.splice(i, 0, t);
       ys.splice(i, 0, value);
     }
@@ -52,7 +72,7 @@ export class LiveChart {
   }
 
   get length() {
-    return this.data[0].length;
+    return this.data[1].filter((v) => v !== null).length;
   }
 
   last() {
