@@ -148,7 +148,6 @@ export class Gateway {
     problems.push(...(policy?.problems ?? []));
     const tls = plan.mqttTlsFiles ? tlsListener(plan.effective.mqtt, this.configDir, problems) : undefined;
     if (problems.length) throw new ConfigInvalidError(problems);
-    this.service.reloading();
     const applied: string[] = [];
     if (plan.logLevel) this.setLogLevel(next.gateway.logLevel);
     if (plan.logLevel) applied.push('gateway.logLevel');

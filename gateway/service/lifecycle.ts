@@ -49,12 +49,8 @@ export class ServiceLifecycle {
     this.log.info({ watchdogMs: this.watchdogMs }, 'systemd watchdog armed');
   }
 
-  reloading(): void {
-    this.notifier.reloading();
-  }
-
   reloaded(status: string): void {
-    this.notifier.send(['READY=1', `STATUS=${status}`]);
+    this.notifier.status(status);
   }
 
   stopping(): void {

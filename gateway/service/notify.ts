@@ -57,10 +57,6 @@ export class SdNotifier {
     this.send(['STOPPING=1']);
   }
 
-  reloading(): void {
-    this.send(['RELOADING=1']);
-  }
-
   status(text: string): void {
     this.send([`STATUS=${text}`]);
   }
