@@ -1,0 +1,84 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Reading } from '../reading.js';
+import { migrate } from './database.js';
+import { MIGRATIONS } from './migrations.js';
+import { READING_ROW_BYTES, applyRetention } from './retention.js';
+import { Store } from './store.js';
+
+const HOUR = 3_600_000;
+const stores: Store[] = [];
+const open = () => {
+  const store = new Store(path.join(mkdtempSync(path.join(tmpdir(), 'ucid-store-')), 'gateway.db'));
+  stores.push(store);
+  return store;
+};
+const reading = (i: number, receivedAt: number): Reading => ({
+  sensorId: `s${i % 7}`, metric: 'pm25', value: i, unit: 'ugm3', ts: receivedAt, quality: 'good', source: 'test', receivedAt,
+});
+
+afterEach(() => stores.splice(0).forEach((s) => s.close()));
+
+describe('SQLite store', () => {
+  it('opens in WAL mode with synchronous=FULL and runs every migration once', () => {
+    const store = open();
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(migrate(store.db)).toBe(MIGRATIONS.length);
+  });
+
+  it('refuses a database written by a newer gateway', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ucid-store-')), 'gateway.db');
+    const db = new Database(file);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    expect(() => migrate(db)).toThrow(/newer than this gateway/);
+    db.close();
+  });
+
+  it('finds the first reading received since a time by binary search on ids', () => {
+    const store = open();
+    store.transaction(() => {
+      for (let i = 0; i < 1000; i++) store.insertReading(reading(i, 1_000_000 + i * 1000), 'on_time');
+    });
+    expect(store.firstReadingIdReceivedSince(0)).toBe(1);
+    expect(store.firstReadingIdReceivedSince(1_000_000 + 500_500)).toBe(502);
+    expect(store.firstReadingIdReceivedSince(9e12)).toBe(1001);
+    expect(store.readingsPage(998, 10).map((r) => r.value)).toEqual([997, 998, 999]);
+  });
+
+  it('deletes raw readings past the retention age, then past the byte budget, oldest first', () => {
+    const store = open();
+    const now = 100 * HOUR;
+    store.transaction(() => {
+      for (let i = 0; i < 2000; i++) store.insertReading(reading(i, now - 10 * HOUR + i * 18_000), 'on_time');
+    });
+    const byAge = applyRetention(store, { rawRetentionMs: 5 * HOUR, rawBudgetBytes: 1e12 }, now);
+    expect(byAge).toBe(1000);
+    expect(store.readingIdRange()).toEqual({ min: 1001, max: 2000 });
+    const byBudget = applyRetention(store, { rawRetentionMs: 5 * HOUR, rawBudgetBytes: 500 * READING_ROW_BYTES }, now);
+    expect(byBudget).toBe(550);
+    expect(store.readingIdRange()).toEqual({ min: 1551, max: 2000 });
+  });
+
+  it('keeps the quarantine bounded to its newest rows', () => {
+    const store = open();
+    store.transaction(() => {
+      for (let i = 0; i < 30; i++) store.insertQuarantine({ source: 'mqtt', reason: `bad ${i}`, origin: 't', payload: 'x' }, i);
+      store.trimQuarantine(10);
+    });
+    const rows = store.db.prepare('SELECT reason FROM quarantine ORDER BY id').all() as Array<{ reason: string }>;
+    expect(rows.map((r) => r.reason)).toEqual(Array.from({ length: 10 }, (_, i) => `bad ${i + 20}`));
+  });
+
+  it('takes an outbox event once: a replay with the same event id is ignored', () => {
+    const store = open();
+    const row = { eventId: 'e1', kind: 'ScoreUpdate', topic: 'ucid.processed.scores', key: 'IST:x:CLIMATE', payload: '{}', createdAt: 1, windowEnd: 2, compactionKey: 'k' };
+    expect(store.insertOutbox(row)).toBe(true);
+    expect(store.insertOutbox(row)).toBe(false);
+    expect(store.db.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 1 });
+  });
+});
