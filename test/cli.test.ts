@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CLI, REPO_ROOT } from './support/gateway-process.js';
+
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('ucid-gateway CLI', () => {
+  it('check-config accepts the shipped examples', async () => {
+    for (const example of ['demo.yaml', 'site.yaml']) {
+      const result = await cli('check-config', path.join(REPO_ROOT, 'examples', example));
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/: ok \(\d+ sensors, \d+ drivers\)/);
+    }
+  });
+
+  it('check-config exits 1 listing every problem as path: message', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ucid-cli-')), 'bad.yaml');
+    writeFileSync(file, 'gateway:\n  city: istanbul\nmqtt:\n  port: -1\nwindows:\n  defaults:\n    tumbling: soon\nsurprise: 1\n');
+    const result = await cli('check-config', file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('invalid configuration:');
+    expect(result.stderr).toMatch(/gateway\.city: expected a 3-letter UCID city code/);
+    expect(result.stderr).toMatch(/mqtt\.port: /);
+    expect(result.stderr).toMatch(/windows\.defaults\.tumbling: expected a duration/);
+    expect(result.stderr).toMatch(/surprise: unknown key/);
+  });
+
+  it('check-config names a YAML syntax error and a missing file', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ucid-cli-')), 'broken.yaml');
+    writeFileSync(file, 'gateway: {id: [unclosed\n');
+    const broken = await cli('check-config', file);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(file);
+    const missing = await cli('check-config', '/nonexistent/gateway.yaml');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/configuration file cannot be read: \/nonexistent\/gateway\.yaml/);
+  });
+
+  it('an unknown command prints usage and exits 2', async () => {
+    const result = await cli('frobnicate');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^usage: ucid-gateway/);
+  });
+});
