@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Reading } from '../../gateway/reading.js';
 import type { Driver, DriverFactory } from '../driver.js';
@@ -43,6 +44,7 @@ export const createDriver: DriverFactory<MqttBridgeConfig> = (config, context): 
     return { pattern, sensorId: s.sensorId ?? '{sensorId}', metric, unit: s.unit };
   });
   let client: MqttClient | null = null;
+  let inFlight: Promise<void> = Promise.resolve();
 
   function resolve(topic: string): Resolved {
     for (const route of routes) {
@@ -129,7 +131,7 @@ export const createDriver: DriverFactory<MqttBridgeConfig> = (config, context): 
       const active = mqtt.connect(config.url, options());
       client = active;
       active.handleMessage = (packet, done) => {
-        onMessage(packet).then(() => done(), (err: unknown) => {
+        inFlight = onMessage(packet).then(() => done(), (err: unknown) => {
           context.countError('submit');
           log.error({ err, topic: packet.topic }, 'readings not committed; reconnecting so that the broker redelivers');
           done(err as Error);
@@ -150,7 +152,9 @@ export const createDriver: DriverFactory<MqttBridgeConfig> = (config, context): 
       });
     },
     async stop() {
-      await client?.endAsync();
+      // let a commit in progress finish so that its PUBACK goes out; what is not acknowledged is redelivered later
+      await Promise.race([inFlight, sleep(5_000)]);
+      await client?.endAsync(true);
       client = null;
       context.setHealth('stopped');
     },

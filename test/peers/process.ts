@@ -25,8 +25,28 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-/** Starts a peer process and resolves once it prints a line starting with `ready`. */
-export async function startPeer(command: string, args: string[], ready = 'READY', timeoutMs = 90_000): Promise<Peer> {
+/** Resolves once something accepts TCP connections on the loopback port. */
+export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Starts a peer process and resolves once it prints a line starting with `ready` (or matching it) on stdout,
+ * or once all `ready` ports accept connections.
+ */
+export async function startPeer(command: string, args: string[], ready: string | RegExp | number[] = 'READY', timeoutMs = 90_000): Promise<Peer> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_DIR });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -39,11 +59,18 @@ export async function startPeer(command: string, args: string[], ready = 'READY'
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.split('\n').some((line) => line.startsWith(ready))) {
+      if (Array.isArray(ready)) return;
+      if (out.split('\n').some((line) => (typeof ready === 'string' ? line.startsWith(ready) : ready.test(line)))) {
         clearTimeout(timer);
         resolve();
       }
     };
+    if (Array.isArray(ready)) {
+      Promise.all(ready.map((port) => waitForPort(port, timeoutMs))).then(() => {
+        clearTimeout(timer);
+        resolve();
+      }, reject);
+    }
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
