@@ -1,5 +1,12 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { ConfigInvalidError, resolveConfig } from '../gateway/config/load.js';
+import { CLI } from './support/gateway-process.js';
 import { BrokerSecurity, buildPolicy, type RefusalReason } from '../gateway/broker-security/index.js';
 import { parseCredentialsFile, upsertCredential } from '../gateway/broker-security/credentials.js';
 import { hashPassword, verifyPassword } from '../gateway/broker-security/passwords.js';
@@ -118,5 +125,66 @@ describe('authentication and ACL', () => {
     const c = client('fast');
     expect([sec.publishDelayMs(c, 0), sec.publishDelayMs(c, 0), sec.publishDelayMs(c, 0), sec.publishDelayMs(c, 0)]).toEqual([0, 0, 100, 200]);
     expect(sec.publishDelayMs(c, 1_000)).toBe(0);
+  });
+});
+
+describe('mqtt security config', () => {
+  const problems = (input: unknown) => {
+    try {
+      resolveConfig(input);
+      return [];
+    } catch (err) {
+      return (err as ConfigInvalidError).problems;
+    }
+  };
+
+  it('is closed by default and the demo opens it explicitly', () => {
+    expect(resolveConfig({}).mqtt.allowAnonymous).toBe(false);
+    expect(problems({ drivers: [{ type: 'simulator', name: 'sim' }] })).toEqual([
+      'drivers.0.via: the simulator publishes anonymously to the embedded broker: set mqtt.allowAnonymous: true or via: direct',
+    ]);
+    expect(problems({ mqtt: { allowAnonymous: true }, drivers: [{ type: 'simulator', name: 'sim' }] })).toEqual([]);
+  });
+
+  it('lists every problem in auth, acl and tls', () => {
+    expect(problems({
+      mqtt: {
+        auth: { users: [{ username: 'a:b', passwordHash: 'plain' }] },
+        acl: [{ publish: ['a/#/b'], subscribe: ['x+'] }],
+        tls: { cert: 'c', key: 'k', clientCertificates: 'required' },
+      },
+    })).toEqual([
+      'mqtt.auth.users.0.username: no : / + # or spaces',
+      expect.stringMatching(/^mqtt\.auth\.users\.0\.passwordHash: expected a scrypt hash/),
+      'mqtt.acl.0.publish.0: not a valid MQTT topic filter',
+      'mqtt.acl.0.subscribe.0: not a valid MQTT topic filter',
+      'mqtt.tls.ca: needed when clientCertificates is required',
+    ]);
+  });
+});
+
+describe('ucid-gateway passwd', () => {
+  const run = promisify(execFile);
+  const passwd = (args: string[], input: string) => new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    const child = execFile(process.execPath, [CLI, 'passwd', ...args], (err, stdout, stderr) => (err ? reject(err) : resolve({ stdout, stderr })));
+    child.stdin!.end(input);
+  });
+
+  it('prints user:hash, or adds and replaces lines in a credentials file', async () => {
+    const { stdout } = await passwd(['air-1'], 'first\n');
+    const [user, hash] = [stdout.slice(0, stdout.indexOf(':')), stdout.slice(stdout.indexOf(':') + 1).trim()];
+    expect(user).toBe('air-1');
+    expect(await verifyPassword('first', hash)).toBe(true);
+    expect(stdout).not.toContain('first');
+
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ucid-passwd-')), 'mqtt-passwd');
+    await passwd(['air-1', '--file', file], 'one\n');
+    await passwd(['air-2', '--file', file], 'two\n');
+    await passwd(['air-1', '--file', file], 'three\n');
+    const { users, problems } = parseCredentialsFile(readFileSync(file, 'utf8'), file);
+    expect(problems).toEqual([]);
+    expect([...users.keys()]).toEqual(['air-1', 'air-2']);
+    expect(await verifyPassword('three', users.get('air-1')!)).toBe(true);
+    await expect(run(process.execPath, [CLI, 'passwd', 'bad/user'])).rejects.toThrow();
   });
 });
