@@ -80,7 +80,8 @@ const scoringSection = z.strictObject({
 const storeSection = z.strictObject({
   /** Defaults to `<dataDir>/gateway.db`. */
   path: z.string().min(1).optional(),
-  groupCommitDelay: duration.prefault('2ms'),
+  /** 0: commit once the I/O already waiting has been read (batches grow with load); more trades latency for bigger batches. */
+  groupCommitDelay: duration.prefault('0ms'),
   maxBatchReadings: z.number().int().positive().default(5_000),
   rawRetention: duration.prefault('7d'),
   rawBudget: byteSize.prefault('512MiB'),

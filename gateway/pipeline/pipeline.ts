@@ -40,7 +40,7 @@ const REPLAY_PAGE_READINGS = 5_000;
 export class Pipeline {
   private pending: PendingWork[] = [];
   private pendingReadings = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private flushScheduled: { cancel(): void } | null = null;
   private engine: WindowEngine;
   private stopping = false;
   private readonly knownKeys = new Set<string>();
@@ -156,18 +156,29 @@ export class Pipeline {
       this.pending.push({ readings, rejected, resolve, reject });
       this.pendingReadings += readings.length + rejected.length;
       this.metrics.pendingReadings.set(this.pendingReadings);
-      if (this.pendingReadings >= this.options.maxBatchReadings) {
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.flush(), 0);
-      } else if (!this.timer) {
-        this.timer = setTimeout(() => this.flush(), this.options.groupCommitDelayMs);
-      }
+      if (this.pendingReadings >= this.options.maxBatchReadings) this.scheduleFlush(0);
+      else if (!this.flushScheduled) this.scheduleFlush(this.options.groupCommitDelayMs);
     });
   }
 
+  /**
+   * With no delay the flush runs once the event loop has handled every I/O event already waiting, so a
+   * batch holds all that arrived during the previous commit's fsync: batches grow with load, not latency.
+   */
+  private scheduleFlush(delayMs: number): void {
+    this.flushScheduled?.cancel();
+    if (delayMs === 0) {
+      const immediate = setImmediate(() => this.flush());
+      this.flushScheduled = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timer = setTimeout(() => this.flush(), delayMs);
+      this.flushScheduled = { cancel: () => clearTimeout(timer) };
+    }
+  }
+
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.flushScheduled?.cancel();
+    this.flushScheduled = null;
     const work = this.pending;
     this.pending = [];
     this.pendingReadings = 0;
