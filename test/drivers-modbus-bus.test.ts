@@ -60,7 +60,7 @@ function busOn(line: FakeLine, overrides: Partial<BusOptions> = {}): { bus: Modb
   const bus = new ModbusBus({
     create: () => line.client(),
     connect: (client) => (client as ModbusClient & { connect(): Promise<void> }).connect(),
-    renewAfterTimeout: true, connectTimeoutMs: 1000, frameGapMs: 0, reconnectMinMs: 60_000, reconnectMaxMs: 60_000,
+    renewAfterTimeout: true, release: 'destroy', connectTimeoutMs: 1000, frameGapMs: 0, reconnectMinMs: 60_000, reconnectMaxMs: 60_000,
     onUp: () => undefined,
     onDown: (kind) => downs.push(kind),
     ...overrides,

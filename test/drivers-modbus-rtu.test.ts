@@ -48,7 +48,7 @@ describe('modbus RTU driver against a pymodbus serial server over a socat pty pa
     const line = await startLine([1, 2, 7], [7]);
     const fixtures = typedValues(1);
     const { driver, ctx } = startDriver(line.driverEnd, {
-      timeout: '150ms', retries: 1,
+      timeout: '500ms', retries: 1,
       devices: [
         { unitId: 1, sensorId: 'typed', interval: '50ms', registers: fixtures.map((v) => v.config) },
         { unitId: 2, sensorId: 'two', interval: '50ms', registers: [{ metric: 'v', address: 0, type: 'int16' }] },

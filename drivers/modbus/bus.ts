@@ -23,6 +23,8 @@ export interface BusOptions {
   connect(client: ModbusClient): Promise<void>;
   /** TCP: a timed-out transaction's id comes round again after 256 requests, so the socket is renewed. */
   renewAfterTimeout: boolean;
+  /** `close` releases a serial port (and its lock) before it is reopened; `destroy` drops a socket at once. */
+  release: 'close' | 'destroy';
   connectTimeoutMs: number;
   /** Silence kept before each request (RTU t3.5). */
   frameGapMs: number;
@@ -49,13 +51,8 @@ export class ModbusBus {
   private stopped = false;
   private onLost: ((err: ModbusRequestError) => void) | null = null;
   private lastDoneAt = 0;
-  requests = 0;
 
   constructor(private readonly options: BusOptions) {}
-
-  get connected(): boolean {
-    return this.client !== null;
-  }
 
   read(unitId: number, fn: ModbusFunction, start: number, count: number, timeoutMs: number): Promise<ReadResult> {
     const run = () => this.execute(unitId, fn, start, count, timeoutMs);
@@ -74,7 +71,6 @@ export class ModbusBus {
     const client = await this.ensureClient();
     const gap = this.lastDoneAt + this.options.frameGapMs - performance.now();
     if (gap > 0) await sleep(gap);
-    this.requests++;
     client.setID(unitId);
     client.setTimeout(timeoutMs);
     let timer: NodeJS.Timeout | undefined;
@@ -92,6 +88,12 @@ export class ModbusBus {
       return fn === 'coil' || fn === 'discrete' ? (data as boolean[]).slice(0, count) : data;
     } catch (err) {
       const error = classify(err);
+      // modbus-serial's TCP port emits no 'close' after a socket error (its close handler checks a flag the
+      // error handler has cleared): a request then only times out, on a client that is no longer open.
+      if (!client.isOpen && error.kind !== 'exception') {
+        await this.drop('connection lost');
+        throw new ModbusRequestError('disconnected', `connection lost (${error.message})`);
+      }
       if (error.kind === 'disconnected' || error.kind === 'io') await this.drop(error.message);
       else if (error.kind === 'timeout' && this.options.renewAfterTimeout) await this.drop();
       throw error;
@@ -117,16 +119,14 @@ export class ModbusBus {
         timer = setTimeout(() => reject(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
       });
       await Promise.race([this.options.connect(client), timeout]);
-      if (this.stopped) {
-        await this.discard(client);
-        throw new Error('driver stopping');
-      }
+      if (this.stopped) throw new ModbusRequestError('disconnected', 'driver stopping');
       this.attach(client);
       this.failures = 0;
       this.options.onUp();
       return client;
     } catch (err) {
       this.closing = this.discard(client);
+      if (this.stopped) throw new ModbusRequestError('disconnected', 'driver stopping');
       this.failures++;
       this.lastError = classify(err).message;
       this.retryAt = Date.now() + Math.min(this.options.reconnectMaxMs, this.options.reconnectMinMs * 2 ** (this.failures - 1));
@@ -169,7 +169,7 @@ export class ModbusBus {
         resolve();
       };
       try {
-        if (client.isOpen) client.close(finish);
+        if (client.isOpen && this.options.release === 'close') client.close(finish);
         else client.destroy(finish);
       } catch {
         finish();

@@ -42,6 +42,7 @@ export const createDriver: DriverFactory<ModbusDriverConfig> = (config, context)
     create: opener.create,
     connect: opener.connect,
     renewAfterTimeout: config.connection.transport === 'tcp',
+    release: config.connection.transport === 'tcp' ? 'destroy' : 'close',
     connectTimeoutMs: Math.max(config.timeout, 1_000),
     frameGapMs: config.frameGap ?? (config.connection.transport === 'rtu' ? t35Ms(config.connection) : 0),
     reconnectMinMs: RECONNECT_MIN_MS,

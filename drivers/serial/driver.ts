@@ -140,9 +140,9 @@ export const createDriver: DriverFactory<SerialDriverConfig> = (config, context)
     async stop() {
       stopped = true;
       if (reopenTimer) clearTimeout(reopenTimer);
-      const open = port;
+      const current = port;
       port = null;
-      if (open?.isOpen) await new Promise<void>((resolve) => open.close(() => resolve()));
+      if (current?.isOpen) await new Promise<void>((resolve) => current.close(() => resolve()));
       await flushing;
       context.setHealth('stopped');
     },
