@@ -89,6 +89,10 @@ async def main():
     corrupt = {int(u) for u in args.corrupt_crc.split(",") if u}
     common = dict(ignore_missing_devices=True, trace_pdu=trace_pdu, trace_packet=make_trace_packet(corrupt))
     if args.serial:
+        try:
+            import serial  # noqa: F401  pymodbus' serial transport needs pyserial
+        except ImportError:
+            sys.exit("modbus_server.py: pyserial is not installed in this venv (pip install pyserial==3.5)")
         server = ModbusSerialServer(context, port=args.serial, baudrate=args.baud, **common)
     else:
         server = ModbusTcpServer(context, address=("127.0.0.1", args.tcp or 0), **common)
