@@ -21,6 +21,7 @@ import { ConfigInvalidError } from './config/load.js';
 import { nextLogLevel, type LogLevel } from './logger.js';
 import { ServiceLifecycle } from './service/lifecycle.js';
 import { planReload } from './service/reload.js';
+import { SyncWorker } from '../sync/worker.js';
 
 const TICK_INTERVAL_MS = 1_000;
 const RETENTION_INTERVAL_MS = 60_000;
@@ -37,6 +38,7 @@ export class Gateway {
   private webhooks: WebhookDispatcher | null = null;
   private timers: NodeJS.Timeout[] = [];
   private http: HttpServer | null = null;
+  private sync: SyncWorker | null = null;
   private readonly startedAt = Date.now();
   isReady = false;
   /** The sync worker (sync/) and the alert module register here; the dashboard shows them (docs/dashboard.md). */
@@ -61,6 +63,8 @@ export class Gateway {
     this.alerts = built.alertStore;
     const rebuilt = this.pipeline.rebuild();
     log.info({ ...rebuilt, sensors: built.directory.size }, 'windows rebuilt from stored readings');
+    this.sync = new SyncWorker(this.store, this.metrics, log.child({ component: 'sync' }), { gatewayId: config.gateway.id, config: config.sync }).start();
+    this.providers.sync = () => this.sync!.status();
 
     this.timers.push(setInterval(() => this.timed('tick', () => this.pipeline.tick()), TICK_INTERVAL_MS));
     this.timers.push(setInterval(() => this.timed('retention', () => this.retention()), RETENTION_INTERVAL_MS));
@@ -108,16 +112,11 @@ export class Gateway {
 
   /** Drivers, broker and uplink, for the dashboard and /api/status. */
   statusSnapshot(): Omit<StatusSnapshot, 'websocketClients'> {
-    const backlog = () => {
-      const b = outboxBacklog(this.store.db);
-      const oldestAgeMs = b.oldestCreatedAt === null ? null : Date.now() - b.oldestCreatedAt;
-      return { configured: false, connected: false, backlogEvents: b.events, backlogBytes: b.bytes, oldestAgeMs };
-    };
     return {
       gatewayId: this.config.gateway.id, city: this.config.gateway.city, startedAt: this.startedAt, ready: this.isReady,
       drivers: this.driverHealth(),
       broker: { enabled: this.broker !== null, port: this.broker?.port ?? null, clients: this.broker?.clientCount ?? 0 },
-      sync: this.providers.sync?.() ?? backlog(),
+      sync: this.providers.sync?.() ?? { enabled: false, state: 'disabled', backlog: outboxBacklog(this.store.db), lastError: null, lastDelivery: null },
     };
   }
 
@@ -130,6 +129,7 @@ export class Gateway {
     this.webhooks?.stop();
     await this.drivers?.stopAll();
     await this.pipeline?.stop();
+    await this.sync?.stop();
     await this.broker?.close();
     this.store?.close();
     this.log.info('gateway stopped');

@@ -41,9 +41,11 @@ export function statusFields(s: StatusSnapshot) {
     drivers: s.drivers.map(driverFields),
     broker: s.broker,
     sync: {
-      configured: s.sync.configured, connected: s.sync.connected, backlog_events: s.sync.backlogEvents,
-      backlog_bytes: s.sync.backlogBytes, oldest_age_ms: s.sync.oldestAgeMs,
-      last_delivered_at: s.sync.lastDeliveredAt ?? null, last_error: s.sync.lastError ?? null,
+      configured: s.sync.enabled, state: s.sync.state, connected: s.sync.state === 'online',
+      backlog_events: s.sync.backlog.events, backlog_bytes: s.sync.backlog.bytes,
+      oldest_age_ms: s.sync.backlog.oldestCreatedAt === null ? null : Math.max(0, Date.now() - s.sync.backlog.oldestCreatedAt),
+      last_delivered_at: s.sync.lastDelivery?.at ?? null,
+      last_error: s.sync.lastError ? `${s.sync.lastError.code}: ${s.sync.lastError.message}` : null,
     },
     websocket_clients: s.websocketClients,
   };

@@ -1,17 +1,17 @@
 import type { DriverHealth } from '../../drivers/driver.js';
 import type { AlertEvent } from '../bus.js';
 
-/** What the Kafka sync worker reports (registered with `gateway.providers.sync`). */
+/**
+ * The uplink as the Kafka sync worker reports it: a structural subset of sync/worker.ts `SyncStatus`, so
+ * `gateway.providers.sync = () => worker.status()` fits as is. Without a provider the outbox counters stand in.
+ */
 export interface SyncStatus {
   /** False when no uplink is configured: the outbox only grows (store-and-forward). */
-  configured: boolean;
-  connected: boolean;
-  backlogEvents: number;
-  backlogBytes: number;
-  /** Age of the oldest event not yet delivered, ms; null when the backlog is empty. */
-  oldestAgeMs: number | null;
-  lastDeliveredAt?: number | null;
-  lastError?: string | null;
+  enabled: boolean;
+  state: 'disabled' | 'connecting' | 'online' | 'offline';
+  backlog: { events: number; bytes: number; oldestCreatedAt: number | null };
+  lastError: { code: string; message: string; at: number } | null;
+  lastDelivery: { at: number } | null;
 }
 
 /** The alert module's side of the dashboard (registered with `gateway.providers.alerts`). */

@@ -38,8 +38,9 @@ export function recentReadings(db: SqliteDatabase, maxRows: number): RecentReadi
     WHERE id > (SELECT coalesce(max(id), 0) FROM readings) - ? ORDER BY id`).all(maxRows) as RecentReading[];
 }
 
-/** What the outbox holds: the uplink backlog when no sync worker reports its own. */
+/** What the outbox holds (delivered rows are deleted), from the O(1) counters of migration 3. */
 export function outboxBacklog(db: SqliteDatabase): { events: number; bytes: number; oldestCreatedAt: number | null } {
-  return db.prepare('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes, min(created_at) AS oldestCreatedAt FROM outbox')
-    .get() as { events: number; bytes: number; oldestCreatedAt: number | null };
+  const counts = db.prepare('SELECT events, bytes FROM outbox_stats WHERE id = 1').get() as { events: number; bytes: number } | undefined;
+  const oldest = db.prepare('SELECT created_at AS at FROM outbox ORDER BY seq LIMIT 1').get() as { at: number } | undefined;
+  return { events: counts?.events ?? 0, bytes: counts?.bytes ?? 0, oldestCreatedAt: oldest?.at ?? null };
 }

@@ -240,7 +240,7 @@ function renderStatus() {
     el('td', { textContent: ago(d.last_reading_at) }),
     el('td', { textContent: errors(d.errors) }))));
   const sync = s.sync;
-  const uplink = !sync.configured ? 'local' : sync.connected ? 'connected' : 'disconnected';
+  const uplink = !sync.configured ? 'local' : { online: 'connected', offline: 'disconnected' }[sync.state] ?? sync.state;
   $('uplink-state').dataset.state = uplink;
   $('uplink-state').textContent = uplink === 'local' ? 'no uplink configured' : uplink;
   $('backlog-events').textContent = `${sync.backlog_events.toLocaleString()} events`;

@@ -23,7 +23,7 @@ export async function startHarness(overrides: Partial<HttpDeps> = {}) {
     status: () => ({
       gatewayId: 'gw-harness', city: 'IST', startedAt: Date.now(), ready: true, drivers: [],
       broker: { enabled: false, port: null, clients: 0 },
-      sync: { configured: false, connected: false, backlogEvents: 0, backlogBytes: 0, oldestAgeMs: null },
+      sync: { enabled: false, state: 'disabled', backlog: { events: 0, bytes: 0, oldestCreatedAt: null }, lastError: null, lastDelivery: null },
     }),
     alertSource: () => null, ready: () => true,
     ...overrides,
