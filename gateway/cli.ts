@@ -8,6 +8,8 @@ import { createLogger } from './logger.js';
 import { Gateway } from './gateway.js';
 import { printScores } from './commands/scores.js';
 import { printAlerts } from './commands/alerts.js';
+import { kafkaCommand } from './commands/kafka.js';
+import { printStatus } from './commands/status.js';
 import { passwdCommand } from './broker-security/passwd-command.js';
 import { installServiceSignals } from './service/signals.js';
 import path from 'node:path';
@@ -22,6 +24,9 @@ commands:
   alerts [--config FILE] [--active] [--limit N] [--json]
                                         print the alert history, newest first, or only active alerts
   passwd USERNAME [--file FILE]         hash an MQTT password (read from stdin); print user:hash or update FILE
+  status [--config FILE] [--json]       uplink state, outbox backlog and last delivery to Kafka
+  kafka create-topics [--config FILE] [--replication-factor N] [--raw]
+                                        create the Kafka topics (DESIGN §6) that are missing
 
 signals (start): SIGTERM/SIGINT drain and stop, SIGHUP reloads the config, SIGUSR2 cycles the log level`;
 
@@ -64,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' }, city: { type: 'string' }, context: { type: 'string' }, json: { type: 'boolean' },
       active: { type: 'boolean' }, limit: { type: 'string' }, file: { type: 'string' },
+      'replication-factor': { type: 'string' }, raw: { type: 'boolean' },
     },
   });
   switch (command) {
@@ -87,6 +93,10 @@ async function main(argv: string[]): Promise<number> {
       }
       return printAlerts(loadConfig(values.config), { active: values.active ?? false, json: values.json ?? false, limit });
     }
+    case 'status':
+      return printStatus(loadConfig(values.config), { json: values.json ?? false });
+    case 'kafka':
+      return kafkaCommand(positionals, loadConfig(values.config), { replicationFactor: values['replication-factor'], raw: values.raw ?? false });
     case 'passwd':
       return passwdCommand(positionals[0], values.file);
     default:

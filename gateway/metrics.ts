@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createSyncMetrics } from '../sync/metrics.js';
 
 /** Prometheus metrics (DESIGN §8): the UCID spec's three plus the gateway's own. One registry per gateway. */
 export function createMetrics() {
@@ -7,6 +8,7 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
+    ...createSyncMetrics(registers),
     messages: new Counter({ name: 'ucid_streaming_messages_total', help: 'Readings by source and outcome', labelNames: ['source', 'status'], registers }),
     latency: new Histogram({
       name: 'ucid_streaming_latency_seconds', help: 'Arrival to commit latency', labelNames: ['source'], registers,

@@ -4,6 +4,7 @@ import { cityCode, metricName, sensorSchema } from './sensor.js';
 import { metricSpecSchema } from '../pipeline/metric-catalogue.js';
 import { driverConfigSchema } from '../../drivers/registry.js';
 import { DEFAULT_SCORING_RULES, scoringRulesSchema } from '../scores/rules.js';
+import { syncSchema } from '../../sync/schema.js';
 import { mqttSecurityShape } from '../broker-security/schema.js';
 import { alertsSchema } from '../alerts/schema.js';
 
@@ -99,6 +100,7 @@ export const configSchema = z.strictObject({
   store: storeSection.prefault({}),
   alerts: alertsSchema.prefault({}),
   drivers: z.array(driverConfigSchema).default([]),
+  sync: syncSchema.prefault({}),
 }).check((ctx) => {
   // issue 7: the simulator connects to the embedded broker without credentials
   if (ctx.value.mqtt.allowAnonymous) return;
