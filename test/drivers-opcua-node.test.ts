@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDriver } from '../drivers/opcua/driver.js';
+import type { ClientSession } from 'node-opcua';
+import { pino } from 'pino';
+import { createDriver, deferAcknowledgements } from '../drivers/opcua/driver.js';
 import { createCaptureContext } from './support/driver-context.js';
 import { freePort, type Peer } from './peers/process.js';
 import { ITEMS, latest, opcuaConfig, startNodeOpcuaServer, tempDir } from './peers/opcua.js';
@@ -56,6 +58,21 @@ describe("OPC UA driver against node-opcua's server", () => {
     expect(ctx.health.state).toBe('stopped');
   });
 
+  it('reports an item the server does not have as degraded and keeps the others', async () => {
+    const ctx = createCaptureContext();
+    const config = opcuaConfig(port, NS, pki);
+    const driver = createDriver({ ...config, items: [config.items[0]!, { ...config.items[0]!, nodeId: 'ns=1;s=Missing', metric: 'missing' }] }, ctx);
+    await driver.start();
+    try {
+      await ctx.waitForState('degraded');
+      await ctx.waitForReadings(1, (r) => r.metric === 'temperature');
+      expect(ctx.health.detail).toContain('ns=1;s=Missing (BadNodeIdUnknown)');
+      expect(ctx.health.errors.item).toBe(1);
+    } finally {
+      await driver.stop();
+    }
+  });
+
   it('signs and encrypts (Basic256Sha256) with a user name and a password from the environment', async () => {
     process.env.UCID_TEST_OPCUA_PASSWORD = 's3cret';
     const ctx = createCaptureContext();
@@ -86,5 +103,22 @@ describe("OPC UA driver against node-opcua's server", () => {
     } finally {
       await driver.stop();
     }
+  });
+});
+
+describe('OPC UA acknowledgements', () => {
+  it('holds a notification acknowledgement until it is claimed and released, and releases unclaimed ones', async () => {
+    const sent: string[] = [];
+    const engine = { acknowledge_notification: (subscriptionId: number, seq: number) => void sent.push(`${subscriptionId}:${seq}`) };
+    const session = { getPublishEngine: () => engine } as unknown as ClientSession;
+    const claim = deferAcknowledgements(session, pino({ level: 'silent' }));
+    engine.acknowledge_notification(7, 1);
+    engine.acknowledge_notification(7, 2);
+    const release = claim(7, 1);
+    await Promise.resolve();
+    expect(sent).toEqual(['7:2']);
+    release!();
+    expect(sent).toEqual(['7:2', '7:1']);
+    expect(claim(7, 1)).toBeNull();
   });
 });

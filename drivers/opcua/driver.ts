@@ -56,7 +56,7 @@ function captureLibraryLogs(log: Logger): void {
  * seen it. Hold each acknowledgement until the readings are committed (DESIGN §9): the server keeps
  * unacknowledged messages for Republish after a reconnect. Messages nobody claims are released at once.
  */
-function deferAcknowledgements(session: ClientSession, log: Logger): Claim {
+export function deferAcknowledgements(session: ClientSession, log: Logger): Claim {
   const owner = session as unknown as { getPublishEngine?: () => AckEngine };
   const engine = owner.getPublishEngine?.();
   if (!engine || typeof engine.acknowledge_notification !== 'function') {
