@@ -1,6 +1,7 @@
 import GtfsRealtimeBindings from 'gtfs-realtime-bindings';
 import { latLngToCell } from 'h3-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DriverContext } from '../drivers/driver.js';
 import { createDriver } from '../drivers/gtfs-rt/driver.js';
 import { gtfsRtSchema } from '../drivers/gtfs-rt/schema.js';
 import type { Reading } from '../gateway/reading.js';
@@ -112,6 +113,28 @@ describe('GTFS-Realtime driver against a local HTTP server serving protobuf', ()
       await driver.stop();
     }
     expect(ctx.health.state).toBe('stopped');
+  });
+
+  it('fetches the feed again after a failed commit instead of taking a 304 for it', async () => {
+    server.setBody(feed(Math.floor(Date.now() / 1000), 33, [S1]));
+    const ctx = createCaptureContext();
+    let failures = 1;
+    const failing: DriverContext = {
+      ...ctx,
+      async submit(readings, options) {
+        if (failures-- > 0) throw new Error('database is locked');
+        await ctx.submit(readings, options);
+      },
+    };
+    const driver = createDriver(config(url), failing);
+    await driver.start();
+    try {
+      await ctx.waitForReadings(1, (r) => r.sensorId === 'stop.S1' && r.value === 33);
+      expect(ctx.health.errors.submit).toBe(1);
+      expect(server.requests.slice(0, 2).map((r) => [r.status, r.headers['if-none-match']])).toEqual([[200, undefined], [200, undefined]]);
+    } finally {
+      await driver.stop();
+    }
   });
 
   it('goes down after repeated failures and comes back', async () => {

@@ -12,8 +12,7 @@ const { FeedMessage } = GtfsRealtimeBindings.transit_realtime;
 function combine(states: DriverState[]): DriverState {
   if (states.every((s) => s === 'up')) return 'up';
   if (states.every((s) => s === 'down')) return 'down';
-  if (states.every((s) => s === 'connecting' || s === 'up') && !states.includes('up')) return 'connecting';
-  return 'degraded';
+  return states.some((s) => s === 'down' || s === 'degraded') ? 'degraded' : 'connecting';
 }
 
 /** Polls GTFS-Realtime feeds (protobuf over HTTP) and turns them into stop delays and vehicle counts per cell. */
@@ -61,6 +60,7 @@ export const createDriver: DriverFactory<GtfsRtConfig> = (config, context): Driv
         feedContext.markReading(receivedAt);
         await feedContext.submit(result.readings);
       }
+      result.commit();
       return null;
     };
   }

@@ -13,8 +13,15 @@ export interface Interpretation {
   readings: Reading[];
   /** Why entities or stop updates gave no reading, counted. */
   skipped: Record<string, number>;
-  /** The feed header's timestamp equals the last one seen: nothing new. */
+  /** The feed header's timestamp equals the last one committed: nothing new. */
   unchanged: boolean;
+  /** Makes this feed the last one seen; call once its readings are committed, so a failed commit is retried. */
+  commit(): void;
+}
+
+interface Pending {
+  delays: Map<string, number>;
+  cells: Map<string, number>;
 }
 
 function seconds(value: Uint64): number | null {
@@ -32,7 +39,8 @@ function present<T extends object>(message: T | null | undefined, field: keyof T
  * Turns one decoded feed (GTFS Realtime reference, trip updates and vehicle positions) into readings:
  * a `delay_s` per stop time update that carries a delay, and a `vehicle_count` per H3 cell. State across
  * polls: the last delay time per trip and stop (a trip update that did not change is not stored again),
- * and the cells that had vehicles recently (they get a 0 once the vehicles have left).
+ * and the cells that had vehicles recently (they get a 0 once the vehicles have left). State changes only
+ * when the caller commits the interpretation.
  */
 export class FeedInterpreter {
   private readonly stops: Set<string> | null;
@@ -46,9 +54,18 @@ export class FeedInterpreter {
 
   interpret(feed: transit_realtime.IFeedMessage, receivedAt: number): Interpretation {
     const headerTs = seconds(feed.header.timestamp);
-    const result: Interpretation = { readings: [], skipped: {}, unchanged: false };
+    const pending: Pending = { delays: new Map(), cells: new Map() };
+    const result: Interpretation = {
+      readings: [], skipped: {}, unchanged: false,
+      commit: () => {
+        this.lastHeaderTs = headerTs;
+        for (const [key, ts] of pending.delays) this.lastDelayAt.set(key, ts);
+        for (const [cell, seenAt] of pending.cells) this.cellLastSeen.set(cell, seenAt);
+        for (const [cell, seenAt] of this.cellLastSeen) if (receivedAt - seenAt > this.config.zeroFillFor) this.cellLastSeen.delete(cell);
+        this.prune(receivedAt);
+      },
+    };
     if (headerTs !== null && headerTs === this.lastHeaderTs) return { ...result, unchanged: true };
-    this.lastHeaderTs = headerTs;
     const skip = (why: string) => {
       result.skipped[why] = (result.skipped[why] ?? 0) + 1;
     };
@@ -56,7 +73,7 @@ export class FeedInterpreter {
     let sawVehicles = false;
     for (const entity of feed.entity ?? []) {
       if (entity.isDeleted) continue;
-      if (entity.tripUpdate) this.tripUpdate(entity.id, entity.tripUpdate, headerTs ?? receivedAt, receivedAt, result.readings, skip);
+      if (entity.tripUpdate) this.tripUpdate(entity.id, entity.tripUpdate, headerTs ?? receivedAt, receivedAt, result.readings, skip, pending);
       if (entity.vehicle) {
         sawVehicles = true;
         const cell = this.cellOf(entity.vehicle.position);
@@ -64,12 +81,11 @@ export class FeedInterpreter {
         else skip('vehicle_without_position');
       }
     }
-    if (sawVehicles) this.vehicleCounts(counts, headerTs ?? receivedAt, receivedAt, result.readings);
-    this.prune(receivedAt);
+    if (sawVehicles) this.vehicleCounts(counts, headerTs ?? receivedAt, receivedAt, result.readings, pending);
     return result;
   }
 
-  private tripUpdate(entityId: string, update: transit_realtime.ITripUpdate, feedTs: number, receivedAt: number, out: Reading[], skip: (why: string) => void): void {
+  private tripUpdate(entityId: string, update: transit_realtime.ITripUpdate, feedTs: number, receivedAt: number, out: Reading[], skip: (why: string) => void, pending: Pending): void {
     const ts = seconds(update.timestamp) ?? feedTs;
     const trip = `${update.trip?.tripId ?? entityId}/${update.trip?.startDate ?? ''}`;
     for (const stu of update.stopTimeUpdate ?? []) {
@@ -92,9 +108,9 @@ export class FeedInterpreter {
         continue;
       }
       const key = `${trip}|${stopId}`;
-      const last = this.lastDelayAt.get(key);
+      const last = pending.delays.get(key) ?? this.lastDelayAt.get(key);
       if (last !== undefined && ts <= last) continue;
-      this.lastDelayAt.set(key, ts);
+      pending.delays.set(key, ts);
       out.push({ sensorId: stopSensorId(stopId), metric: 'delay_s', value: event.delay, unit: 's', ts, quality: 'good', source: this.config.name, receivedAt });
     }
   }
@@ -106,13 +122,11 @@ export class FeedInterpreter {
     return latLngToCell(lat, lon, this.config.h3Resolution);
   }
 
-  private vehicleCounts(counts: Map<string, number>, ts: number, receivedAt: number, out: Reading[]): void {
-    for (const cell of counts.keys()) this.cellLastSeen.set(cell, receivedAt);
-    for (const [cell, seenAt] of this.cellLastSeen) {
-      if (receivedAt - seenAt > this.config.zeroFillFor) {
-        this.cellLastSeen.delete(cell);
-        continue;
-      }
+  private vehicleCounts(counts: Map<string, number>, ts: number, receivedAt: number, out: Reading[], pending: Pending): void {
+    const cells = new Set(counts.keys());
+    for (const [cell, seenAt] of this.cellLastSeen) if (receivedAt - seenAt <= this.config.zeroFillFor) cells.add(cell);
+    for (const cell of cells) {
+      if (counts.has(cell)) pending.cells.set(cell, receivedAt);
       out.push({ sensorId: cellSensorId(cell), metric: 'vehicle_count', value: counts.get(cell) ?? 0, unit: 'count', ts, quality: 'good', source: this.config.name, receivedAt });
     }
   }

@@ -80,9 +80,15 @@ export class Poller {
     const { context, options } = this;
     switch (outcome.kind) {
       case 'ok': {
+        let problem: string | null;
+        try {
+          problem = await options.handle(outcome);
+        } catch (err) {
+          // not committed: keep the old validators so that the next poll fetches the body again
+          return this.failed('submit', `readings not committed: ${(err as Error).message}`, null);
+        }
         if (options.conditional) this.conditional.update(outcome.etag, outcome.lastModified);
         this.backoff.reset();
-        const problem = await options.handle(outcome);
         context.setHealth(problem ? 'degraded' : 'up', problem ?? undefined);
         return null;
       }

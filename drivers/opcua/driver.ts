@@ -125,7 +125,9 @@ export const createDriver: DriverFactory<OpcuaConfig> = (config, context): Drive
         return null;
       }
       context.countError('value_type');
-      void context.reject({ source: config.name, reason: `${item.nodeId}: a ${dataType} value is not a number`, origin: item.nodeId, payload: String(dataValue.value.value).slice(0, 1024) });
+      const reason = `${item.nodeId}: a ${dataType} value is not a number`;
+      context.reject({ source: config.name, reason, origin: item.nodeId, payload: String(dataValue.value.value).slice(0, 1024) })
+        .catch((err: unknown) => log.error({ err, reason }, 'quarantine failed'));
       return null;
     }
     const source = dataValue.sourceTimestamp?.getTime();
