@@ -12,8 +12,9 @@ const EXTRA_DRIVER = { type: 'serial', name: 'extra', path: '/nonexistent/ttyUSB
 describe('sd_notify from the running gateway', () => {
   it('sends READY=1 after start, WATCHDOG=1 while idle, STOPPING=1 on SIGTERM', async () => {
     const listener = await NotifyListener.start();
+    let gateway: GatewayProcess | undefined;
     try {
-      const gateway = await GatewayProcess.start({}, { env: { NOTIFY_SOCKET: listener.socketPath, WATCHDOG_USEC: '900000' } });
+      gateway = await GatewayProcess.start({}, { env: { NOTIFY_SOCKET: listener.socketPath, WATCHDOG_USEC: '900000' } });
       await listener.waitFor('WATCHDOG=1', 3);
       expect(listener.assignments.slice(0, 2)).toEqual(['READY=1', expect.stringMatching(/^STATUS=ready: /)]);
       expect(gateway.logs.find((l) => l.msg === 'systemd watchdog armed')?.watchdogMs).toBe(900);
@@ -22,6 +23,7 @@ describe('sd_notify from the running gateway', () => {
       await listener.waitFor('STOPPING=1');
       expect(listener.assignments.indexOf('STOPPING=1')).toBeGreaterThan(listener.assignments.indexOf('READY=1'));
     } finally {
+      await gateway?.stop();
       listener.close();
     }
   });
@@ -88,6 +90,17 @@ describe('SIGHUP reload and SIGUSR2 log level', () => {
     const back = hup({ ...next, drivers: [] });
     const removed = await nextLog(back, (l) => typeof l.msg === 'string' && l.msg.startsWith('config reloaded'));
     expect(removed.applied).toContain('drivers (started: none; stopped: extra)');
+  });
+
+  it('exports every metric the example Grafana dashboard queries, and counts reloads', async () => {
+    const ready = gateway.logs.find((l) => l.msg === 'gateway ready')!;
+    const text = await (await fetch(`http://127.0.0.1:${ready.httpPort}/metrics`)).text();
+    const dashboard = readFileSync(new URL('../examples/grafana-dashboard.json', import.meta.url), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/\b((?:ucid|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_bucket$/, '')));
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    expect([...queried].filter((name) => !exported.has(name))).toEqual([]);
+    expect(text).toMatch(/^ucid_config_reloads_total\{result="rejected"\} 2$/m);
+    expect(text).toMatch(/^ucid_config_reloads_total\{result="applied"\} 2$/m);
   });
 
   it('cycles the log level on SIGUSR2', async () => {
