@@ -61,7 +61,7 @@ export class Gateway {
     const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));
     this.pipeline = built.pipeline;
     this.alerts = built.alertStore;
-    const rebuilt = this.pipeline.rebuild();
+    const rebuilt = this.timed('rebuild', () => this.pipeline.rebuild());
     log.info({ ...rebuilt, sensors: built.directory.size }, 'windows rebuilt from stored readings');
     this.sync = new SyncWorker(this.store, this.metrics, log.child({ component: 'sync' }), { gatewayId: config.gateway.id, config: config.sync }).start();
     this.providers.sync = () => this.sync!.status();
@@ -181,10 +181,10 @@ export class Gateway {
     return level;
   }
 
-  private timed(stage: string, run: () => void): void {
+  private timed<T>(stage: string, run: () => T): T {
     const end = this.metrics.stageSeconds.startTimer({ stage });
     try {
-      run();
+      return run();
     } finally {
       end();
     }
