@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 APT_PACKAGES=(mosquitto-clients mosquitto kcat socat chromium systemd openssl python3-venv maven)
-PY_PACKAGES=(pymodbus==3.11.4 asyncua==1.1.8 paho-mqtt==2.1.0)
+PY_PACKAGES=(pymodbus==3.11.4 pyserial==3.5 asyncua==1.1.8 paho-mqtt==2.1.0)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

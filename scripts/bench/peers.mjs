@@ -82,7 +82,7 @@ export async function startMosquitto() {
   const dir = mkdtempSync(path.join(tmpdir(), 'ucid-mosq-'));
   const conf = path.join(dir, 'mosquitto.conf');
   writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 0\nmax_queued_messages 0\n`);
-  const child = spawn(bin, ['-c', conf, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 300));
   const net = await import('node:net');
   for (let i = 0; i < 50; i++) {
