@@ -71,11 +71,15 @@ describe('WebSocket API /ws/ucid/{city} (DESIGN §7) against the built gateway',
     peer.close();
   });
 
-  it('streams readings, narrowed to one sensor and metric on request', async () => {
+  it('streams readings on request, all of the city or one sensor and metric', async () => {
     const peer = await WsPeer.open(url);
     await peer.next((m) => m.type === 'initial');
+    await mqttClient.publishAsync('sensors/no2/air-1', '30.5', { qos: 1 });
+    peer.send({ type: 'subscribe', readings: true });
+    await peer.next((m) => m.type === 'subscribed');
     await mqttClient.publishAsync('sensors/no2/air-1', '31.5', { qos: 1 });
     expect(await peer.next((m) => m.type === 'reading' && m.metric === 'no2')).toMatchObject({ sensor_id: 'air-1', value: 31.5, unit: 'ugm3', ts: expect.any(Number) });
+    expect(peer.of('reading').some((m) => m.value === 30.5)).toBe(false);
     peer.send({ type: 'subscribe', sensor: 'stop-1', metric: 'delay_s' });
     await peer.next((m) => m.type === 'subscribed');
     const from = peer.messages.length;

@@ -88,7 +88,8 @@ export function parseClientMessage(data: RawData, isBinary: boolean): Parsed {
     ok: true,
     message: {
       type: 'subscribe', city: typeof city === 'string' ? city.toUpperCase() : undefined,
-      context: allContexts ? null : (context as string).toUpperCase(), readings: readings ?? true,
+      context: allContexts ? null : (context as string).toUpperCase(),
+      readings: readings ?? (typeof sensor === 'string' || typeof metric === 'string'),
       sensor: (sensor as string | undefined) ?? null, metric: (metric as string | undefined) ?? null,
     },
   };

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 export interface QueueLimits {
@@ -31,6 +32,7 @@ export class WsClient {
   alive = true;
   closed = false;
   private lastProgressAt = Date.now();
+  private corked = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -52,7 +54,7 @@ export class WsClient {
   send(key: string, data: Buffer): void {
     if (this.closed) return;
     if (this.pending.size === 0 && this.ws.bufferedAmount < this.limits.highWaterBytes) {
-      this.ws.send(data, { binary: false });
+      this.write(data);
       this.lastProgressAt = Date.now();
       return;
     }
@@ -74,12 +76,26 @@ export class WsClient {
       if (this.ws.bufferedAmount >= this.limits.highWaterBytes) break;
       this.pending.delete(key);
       this.pendingBytes -= data.length;
-      this.ws.send(data, { binary: false });
+      this.write(data);
       this.lastProgressAt = now;
     }
     if (this.pending.size === 0) return true;
     if (now - this.lastProgressAt > this.limits.maxStallMs) this.drop('stalled');
     return this.closed;
+  }
+
+  /** Frames sent in one tick leave in one write: the socket is corked until the tick ends. */
+  private write(data: Buffer): void {
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    this.ws.send(data, { binary: false });
   }
 
   queuedBytes(): number {

@@ -76,7 +76,7 @@ export class WsHub {
   }
 
   private attach(ws: WebSocket, city: string): void {
-    const client = new WsClient(ws, { city, context: null, readings: true, sensor: null, metric: null }, this.limits,
+    const client = new WsClient(ws, { city, context: null, readings: false, sensor: null, metric: null }, this.limits,
       (c) => this.block(c), (_c, reason) => this.ws.dropped.inc({ reason }), () => this.ws.coalesced.inc());
     this.join(client);
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(client, data, isBinary));

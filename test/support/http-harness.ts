@@ -49,8 +49,15 @@ export function scoreUpdate(h3Index: string, context: string, score: number, win
   };
 }
 
-/** A WebSocket client that completes the handshake and then never reads another byte. */
-export async function neverReadingClient(port: number, urlPath = '/ws/ucid/IST'): Promise<net.Socket> {
+/** A client-to-server (masked) text frame, for payloads under 126 bytes. */
+function maskedFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = randomBytes(4);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload.map((b, i) => b ^ mask[i % 4]!)]);
+}
+
+/** A WebSocket client that completes the handshake, sends `messages`, and then never reads another byte. */
+export async function neverReadingClient(port: number, messages: object[] = [], urlPath = '/ws/ucid/IST'): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -65,6 +72,7 @@ export async function neverReadingClient(port: number, urlPath = '/ws/ucid/IST')
   });
   socket.pause();
   socket.on('error', () => undefined);
+  for (const m of messages) socket.write(maskedFrame(JSON.stringify(m)));
   return socket;
 }
 
