@@ -22,7 +22,8 @@ export function createKafka(config: KafkaConnectionConfig, clientId: string, log
     clientId,
     brokers: [...config.brokers],
     ssl: tlsOptions(config.tls),
-    sasl: (config.sasl ?? undefined) as SASLOptions | undefined,
+    // copied: kafkajs adds fields to it, and the resolved config is frozen
+    sasl: config.sasl ? ({ ...config.sasl } as SASLOptions) : undefined,
     connectionTimeout: config.connectionTimeout,
     authenticationTimeout: config.connectionTimeout,
     requestTimeout: config.requestTimeout,

@@ -72,8 +72,8 @@ describe.skipIf(!SHARED_KAFKA)('sync worker SIGKILLed mid-drain (real Kafka, wor
     store.close();
 
     const topics = [TOPICS.scores, TOPICS.alerts];
-    const viaKafkajs = await consumeCommitted(SHARED_KAFKA, topics, gatewayId);
-    const viaKcat = await kcatCommitted(SHARED_KAFKA, topics, gatewayId);
+    const viaKafkajs = await consumeCommitted(SHARED_KAFKA, topics, gatewayId, expected.length);
+    const viaKcat = await kcatCommitted(SHARED_KAFKA, topics, gatewayId, expected.length);
     if (process.env.UCID_SYNC_DEBUG) console.log('COUNTS', expected.length, viaKafkajs.length, viaKcat.length);
     expectExactlyOnceInOrder(viaKafkajs, expected, 'kafkajs read_committed');
     expectExactlyOnceInOrder(viaKcat, expected, 'kcat read_committed');

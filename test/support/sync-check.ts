@@ -14,33 +14,42 @@ export interface Delivered {
   value: Record<string, unknown>;
 }
 
-/** Every committed record of `topics` written by `gatewayId`, through a kafkajs consumer with isolation read_committed. */
-export async function consumeCommitted(bootstrap: string, topics: readonly string[], gatewayId: string): Promise<Delivered[]> {
+/**
+ * Every committed record of `topics` written by `gatewayId`, through a kafkajs consumer with isolation
+ * read_committed, up to the partitions' last stable offsets. Another producer's open transaction holds those
+ * back until it ends (at most its transaction timeout), so with `atLeast` it looks again until that many came.
+ */
+export async function consumeCommitted(bootstrap: string, topics: readonly string[], gatewayId: string, atLeast = 0): Promise<Delivered[]> {
   const kafka = new Kafka({ clientId: 'verify', brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<string, bigint>();
-  for (const topic of topics) {
-    for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high) - 1n);
-  }
-  await admin.disconnect();
   const consumer = kafka.consumer({ groupId: `verify-${randomUUID()}`, readUncommitted: false, maxBytes: 64 << 20 });
+  const ends = new Map<string, bigint>();
+  const reached = new Map<string, bigint>();
   const out: Delivered[] = [];
+  const readEnds = async () => {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high) - 1n);
+    }
+  };
+  const done = () => [...ends].every(([id, end]) => (reached.get(id) ?? -1n) >= end);
   try {
+    await admin.connect();
+    await readEnds();
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read_committed consumer did not reach the end of ${[...ends.keys()].join(', ')}`)), 120_000);
+      const timer = setTimeout(() => reject(new Error(`read_committed consumer got ${out.length} of ${atLeast} records within 150 s`)), 150_000);
       const check = () => {
-        if (ends.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
+        if (!done()) return;
+        if (out.length < atLeast) return void setTimeout(() => void readEnds().then(check, reject), 500);
+        clearTimeout(timer);
+        resolve();
       };
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.lastOffset === null) return;
         const id = `${payload.topic}/${payload.partition}`;
-        const end = ends.get(id);
-        if (end !== undefined && payload.lastOffset !== null && BigInt(payload.lastOffset) >= end) ends.delete(id);
+        const offset = BigInt(payload.lastOffset);
+        if (offset > (reached.get(id) ?? -1n)) reached.set(id, offset);
         check();
       });
       check();
@@ -57,12 +66,21 @@ export async function consumeCommitted(bootstrap: string, topics: readonly strin
     });
   } finally {
     await consumer.disconnect();
+    await admin.disconnect();
   }
   return out;
 }
 
 /** The same through kcat (librdkafka, `-X isolation.level=read_committed`). */
-export async function kcatCommitted(bootstrap: string, topics: readonly string[], gatewayId: string): Promise<Delivered[]> {
+export async function kcatCommitted(bootstrap: string, topics: readonly string[], gatewayId: string, atLeast = 0): Promise<Delivered[]> {
+  for (const deadline = Date.now() + 120_000; ;) {
+    const out = await kcatOnce(bootstrap, topics, gatewayId);
+    if (out.length >= atLeast || Date.now() > deadline) return out;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+async function kcatOnce(bootstrap: string, topics: readonly string[], gatewayId: string): Promise<Delivered[]> {
   const out: Delivered[] = [];
   for (const topic of topics) {
     for (const r of await kcatReadCommitted(bootstrap, topic)) {
