@@ -168,6 +168,11 @@ export class Gateway {
     return { applied, restartNeeded: plan.restartNeeded };
   }
 
+  /** Is the pipeline committing (or idle)? The same check that gates the systemd watchdog. */
+  pipelineProgress() {
+    return this.service.pipelineProgress();
+  }
+
   /** Runtime log level (SIGUSR2, SIGHUP, or the API); every child logger follows the root. */
   setLogLevel(level: LogLevel): void {
     const from = this.log.level;
