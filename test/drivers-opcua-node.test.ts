@@ -68,6 +68,7 @@ describe("OPC UA driver against node-opcua's server", () => {
       await ctx.waitForReadings(1, (r) => r.metric === 'temperature');
       expect(ctx.health.detail).toContain('ns=1;s=Missing (BadNodeIdUnknown)');
       expect(ctx.health.errors.item).toBe(1);
+      expect(ctx.health.errors.unknown_handle).toBeUndefined();
     } finally {
       await driver.stop();
     }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { format } from 'node:util';
 import {
   AttributeIds, DataChangeFilter, DataChangeNotification, DataChangeTrigger, DataType, DeadbandType, MessageSecurityMode,
-  OPCUACertificateManager, OPCUAClient, SecurityPolicy, setErrorLogger, setWarningLogger, StatusChangeNotification,
+  OPCUACertificateManager, OPCUAClient, resolveNodeId, SecurityPolicy, setErrorLogger, setWarningLogger, StatusChangeNotification,
   TimestampsToReturn, UserTokenType,
   type ClientMonitoredItemBase, type ClientSession, type ClientSubscription, type DataValue, type MonitoringParametersOptions,
   type NotificationMessage, type UserIdentityInfo,
@@ -100,6 +100,7 @@ export const createDriver: DriverFactory<OpcuaConfig> = (config, context): Drive
   let current: Link | null = null;
   let supervisor: Promise<void> | null = null;
   let queue: Promise<void> = Promise.resolve();
+  const byNodeId = new Map(config.items.map((item) => [resolveNodeId(item.nodeId).toString(), item]));
   captureLibraryLogs(log);
 
   function itemsHealth(link: Link): void {
@@ -110,7 +111,9 @@ export const createDriver: DriverFactory<OpcuaConfig> = (config, context): Drive
   }
 
   function toReading(link: Link, clientHandle: number, dataValue: DataValue, receivedAt: number): Reading | null {
-    const item = link.byHandle.get(clientHandle) ?? link.items.find((i) => i.monitored.monitoringParameters.clientHandle === clientHandle)?.config;
+    // a value can arrive before monitorItems() resolves; node-opcua registers the item (by handle) before it asks
+    const pending = link.subscription?.monitoredItems[clientHandle]?.itemToMonitor.nodeId.toString();
+    const item = link.byHandle.get(clientHandle) ?? (pending === undefined ? undefined : byNodeId.get(pending));
     if (!item) {
       context.countError('unknown_handle');
       return null;

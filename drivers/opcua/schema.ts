@@ -65,10 +65,11 @@ export const opcuaSchema = z.strictObject({
   }
   const seen = new Map<string, number>();
   config.items.forEach((item, i) => {
-    const key = `${item.sensorId}/${item.metric}`;
-    const first = seen.get(key);
-    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['items', i, 'metric'], message: `${key} is also items.${first}` });
-    else seen.set(key, i);
+    for (const [key, field] of [[`${item.sensorId}/${item.metric}`, 'metric'], [item.nodeId, 'nodeId']] as const) {
+      const first = seen.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['items', i, field], message: `${key} is also items.${first}` });
+      else seen.set(key, i);
+    }
   });
 });
 
