@@ -44,6 +44,7 @@ export class Pipeline {
   private engine: WindowEngine;
   private stopping = false;
   private readonly knownKeys = new Set<string>();
+  private readonly latencyBySource = new Map<string, ReturnType<GatewayMetrics['latency']['labels']>>();
 
   constructor(
     private readonly store: Store,
@@ -139,6 +140,16 @@ export class Pipeline {
     this.flush();
   }
 
+  /** prom-client hashes label objects on every call: keep each source's histogram child. */
+  private latencyOf(source: string) {
+    let child = this.latencyBySource.get(source);
+    if (!child) {
+      child = this.metrics.latency.labels({ source });
+      this.latencyBySource.set(source, child);
+    }
+    return child;
+  }
+
   private rememberKey(reading: Reading): void {
     const key = `${reading.sensorId}\u0000${reading.metric}`;
     if (this.knownKeys.has(key)) return;
@@ -226,10 +237,12 @@ export class Pipeline {
     endTimer();
     this.metrics.commitBatchReadings.observe(committed.length);
     const committedAt = Date.now();
+    const acceptedBySource = new Map<string, number>();
     for (const r of committed) {
-      this.metrics.messages.inc({ source: r.source, status: 'accepted' });
-      this.metrics.latency.observe({ source: r.source }, (committedAt - r.receivedAt) / 1000);
+      acceptedBySource.set(r.source, (acceptedBySource.get(r.source) ?? 0) + 1);
+      this.latencyOf(r.source).observe((committedAt - r.receivedAt) / 1000);
     }
+    for (const [source, n] of acceptedBySource) this.metrics.messages.inc({ source, status: 'accepted' }, n);
     for (const item of work) {
       for (const input of item.rejected) this.metrics.quarantined.inc({ source: input.source });
       item.resolve();
