@@ -28,14 +28,25 @@ interface Link {
   /** performance.now() when node-opcua had a new secure channel but not yet the session back. */
   channelBackAt: number | null;
   emptyRepublishes: number;
+  engine: PublishEngine | null;
+  /** NotificationMessages waiting for their commit; Publish is suspended above PENDING_HIGH. */
+  pending: number;
+  throttled: boolean;
   watchdog: NodeJS.Timeout | null;
   closing: Promise<void> | null;
   dead: Promise<string>;
   die(reason: string): void;
 }
 
-type AckEngine = { acknowledge_notification(subscriptionId: number, sequenceNumber: number): void };
+type PublishEngine = {
+  acknowledge_notification(subscriptionId: number, sequenceNumber: number): void;
+  suspend(suspended: boolean): void;
+};
 type Claim = (subscriptionId: number, sequenceNumber: number) => (() => void) | null;
+
+/** Messages waiting for their commit before Publish requests stop (the server then queues, bounded by queueSize). */
+const PENDING_HIGH = 20;
+const PENDING_LOW = 5;
 
 let libraryLog: Logger | null = null;
 
@@ -44,11 +55,15 @@ function captureLibraryLogs(log: Logger): void {
   if (libraryLog) return;
   libraryLog = log;
   const sink = (level: 'warn' | 'error') => (_context?: unknown, ...args: unknown[]) => {
-    // eslint-disable-next-line no-control-regex
     libraryLog?.[level]({ lib: 'node-opcua' }, format(...args).replace(/\x1b\[[0-9;]*m/g, '').slice(0, 2000));
   };
   setWarningLogger(sink('warn'));
   setErrorLogger(sink('error'));
+}
+
+function publishEngine(session: ClientSession): PublishEngine | null {
+  const engine = (session as unknown as { getPublishEngine?: () => PublishEngine }).getPublishEngine?.();
+  return engine && typeof engine.acknowledge_notification === 'function' && typeof engine.suspend === 'function' ? engine : null;
 }
 
 /**
@@ -56,13 +71,7 @@ function captureLibraryLogs(log: Logger): void {
  * seen it. Hold each acknowledgement until the readings are committed (DESIGN §9): the server keeps
  * unacknowledged messages for Republish after a reconnect. Messages nobody claims are released at once.
  */
-export function deferAcknowledgements(session: ClientSession, log: Logger): Claim {
-  const owner = session as unknown as { getPublishEngine?: () => AckEngine };
-  const engine = owner.getPublishEngine?.();
-  if (!engine || typeof engine.acknowledge_notification !== 'function') {
-    log.warn('node-opcua publish engine not found: notifications are acknowledged on receipt');
-    return () => null;
-  }
+export function deferAcknowledgements(engine: PublishEngine): Claim {
   const original = engine.acknowledge_notification.bind(engine);
   const held = new Map<string, () => void>();
   engine.acknowledge_notification = (subscriptionId, sequenceNumber) => {
@@ -168,12 +177,22 @@ export const createDriver: DriverFactory<OpcuaConfig> = (config, context): Drive
       return;
     }
     context.markReading(receivedAt);
+    if (++link.pending >= PENDING_HIGH && !link.throttled && link.lostAt === null) {
+      link.throttled = true;
+      link.engine?.suspend(true);
+      log.warn({ pending: link.pending }, 'commits lag behind: Publish requests paused');
+    }
     queue = queue.then(async () => {
       await context.submit(readings);
       release?.();
     }).catch((err: unknown) => {
       context.countError('submit');
       log.error({ err }, 'readings not committed; the notification stays unacknowledged');
+    }).finally(() => {
+      if (--link.pending > PENDING_LOW || !link.throttled) return;
+      link.throttled = false;
+      link.lastPublish = performance.now();
+      if (link.lostAt === null) link.engine?.suspend(false);
     });
   }
 
@@ -201,7 +220,7 @@ export const createDriver: DriverFactory<OpcuaConfig> = (config, context): Drive
         ? new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: config.acceptUnknownServerCertificate })
         : undefined,
     });
-    return { client, session: null, subscription: null, items: [], byHandle: new Map(), lastPublish: performance.now(), lostAt: null, channelBackAt: null, emptyRepublishes: 0, watchdog: null, closing: null, dead, die };
+    return { client, session: null, subscription: null, items: [], byHandle: new Map(), lastPublish: performance.now(), lostAt: null, channelBackAt: null, emptyRepublishes: 0, engine: null, pending: 0, throttled: false, watchdog: null, closing: null, dead, die };
   }
 
   async function open(link: Link): Promise<void> {
@@ -225,7 +244,9 @@ export const createDriver: DriverFactory<OpcuaConfig> = (config, context): Drive
       : { type: UserTokenType.Anonymous };
     const session = await client.createSession(identity);
     link.session = session;
-    const claim = deferAcknowledgements(session, log);
+    link.engine = publishEngine(session);
+    if (!link.engine) log.warn('node-opcua publish engine not found: notifications are acknowledged on receipt, without backpressure');
+    const claim: Claim = link.engine ? deferAcknowledgements(link.engine) : () => null;
     session.on('session_closed', () => link.die('session closed'));
     session.on('session_restored', () => {
       link.lastPublish = performance.now();
@@ -281,7 +302,7 @@ export const createDriver: DriverFactory<OpcuaConfig> = (config, context): Drive
         link.die(`channel re-established but the session not restored in ${Math.round((2 * config.requestTimeout) / 1000)} s`);
       } else if (link.lostAt !== null) {
         if (now - link.lostAt > config.reconnect.rebuildAfter) link.die(`connection not repaired in ${Math.round(config.reconnect.rebuildAfter / 1000)} s`);
-      } else if (now - link.lastPublish > staleAfter) {
+      } else if (!link.throttled && now - link.lastPublish > staleAfter) {
         link.die(`no Publish response for ${Math.round(staleAfter / 1000)} s`);
       }
     }, Math.min(1_000, staleAfter / 4));
