@@ -4,9 +4,10 @@ import mqtt from 'mqtt';
 /**
  * `clients` publishers, each keeping `inflight` QoS 1 publishes outstanding (or paced to `rate` msgs/s
  * in total), until `messages` are acknowledged. Latency = publish → PUBACK (QoS 1), which for the
- * gateway is publish → SQLite commit, since it acknowledges only after the commit.
+ * gateway is publish → SQLite commit, since it acknowledges only after the commit. For QoS 0 the rate is
+ * what `delivered()` (a peer-side count) saw arrive, and `delivered` is the fraction that arrived.
  */
-export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100 }) {
+export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100, delivered = null }) {
   const conns = await Promise.all(Array.from({ length: clients }, (_, i) =>
     mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-${process.pid}-${i}-${Date.now()}`, reconnectPeriod: 0 })));
   const latencies = [];
@@ -37,9 +38,25 @@ export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, i
       for (let i = 0; i < inflight; i++) publishOne();
     }
   })));
-  const seconds = (performance.now() - started) / 1000;
+  let seconds = (performance.now() - started) / 1000;
+  let received = messages;
+  if (qos === 0 && delivered) {
+    // QoS 0 has no acknowledgement: count what reached the peer, until it stops growing for 2 s.
+    let last = -1;
+    let lastChange = performance.now();
+    for (;;) {
+      received = await delivered();
+      if (received !== last) {
+        last = received;
+        lastChange = performance.now();
+        seconds = (lastChange - started) / 1000;
+      }
+      if (received >= messages || performance.now() - lastChange > 2_000) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   await Promise.all(conns.map((c) => c.endAsync()));
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { msgsPerSec: messages / seconds, p50Ms: pct(50), p99Ms: pct(99), seconds };
+  return { msgsPerSec: received / seconds, delivered: received / messages, p50Ms: pct(50), p99Ms: pct(99), seconds };
 }

@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -39,6 +41,15 @@ function waitForLine(child, match, timeoutMs = 30_000) {
   });
 }
 
+/** A plain broker's count of QoS 0 deliveries: a subscriber on sensors/#. */
+async function subscriberCount(port, stopBroker) {
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `count-${process.pid}-${port}` });
+  let n = 0;
+  sub.on('message', () => n++);
+  await sub.subscribeAsync('sensors/#', { qos: 0 });
+  return { delivered: async () => n, stop: async () => { await sub.endAsync(true); await stopBroker(); } };
+}
+
 function stopper(child) {
   return () => new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
@@ -66,13 +77,19 @@ export async function startGateway(config = {}) {
       return null;
     }
   });
-  return { name: 'gateway', port, pid: child.pid, dir, stop: stopper(child) };
+  let db = null;
+  const delivered = async () => {
+    db ??= new Database(path.join(dir, 'gateway.db'), { readonly: true });
+    return db.prepare('SELECT count(*) AS n FROM readings').get().n;
+  };
+  const stop = stopper(child);
+  return { name: 'gateway', port, pid: child.pid, dir, delivered, stop: async () => { db?.close(); await stop(); } };
 }
 
 export async function startBareAedes() {
   const child = spawn(process.execPath, [path.join(ROOT, 'scripts/bench/bare-aedes.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await waitForLine(child, (line) => (line.startsWith('{') ? JSON.parse(line).port : null));
-  return { name: 'bare aedes', port, pid: child.pid, stop: stopper(child) };
+  return { name: 'bare aedes', port, pid: child.pid, ...(await subscriberCount(port, stopper(child))) };
 }
 
 export async function startMosquitto() {
@@ -93,5 +110,5 @@ export async function startMosquitto() {
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { name: 'mosquitto', port, pid: child.pid, stop: stopper(child) };
+  return { name: 'mosquitto', port, pid: child.pid, ...(await subscriberCount(port, stopper(child))) };
 }
