@@ -12,7 +12,7 @@ import { WINDOW_MS, alertRow, cells, scoreBacklog, writeRows } from './outbox.js
 export function syncedStore(dir: string, gatewayId: string, sync: SyncConfigInput) {
   const store = new Store(path.join(dir, `${gatewayId}.db`));
   const config = syncSchema.parse({ enabled: true, pollInterval: '50ms', retry: { initial: '200ms', max: '2s' }, compaction: { interval: '100ms' }, ...sync });
-  const worker = new SyncWorker(store, createSyncMetrics([new Registry()]), pino({ level: 'silent' }), { gatewayId, config }).start();
+  const worker = new SyncWorker(store, createSyncMetrics([new Registry()]), pino({ level: process.env.UCID_SYNC_TEST_LOG ?? 'silent' }), { gatewayId, config }).start();
   const expected: OutboxRow[] = [];
   return {
     store, worker, expected,
