@@ -254,7 +254,8 @@ export class Pipeline {
   private persistDerived(results: readonly WindowRow[], nowMs: number, options: { replay?: boolean } = {}): { scores: ScoreUpdate[]; alerts: AlertEvent[] } {
     const tumbling: WindowRow[] = [];
     for (const w of results) {
-      if (w.kind !== 'sliding') this.store.upsertWindow(w);
+      if (w.kind === 'sliding' || (options.replay && this.store.hasWindow(w))) continue;
+      this.store.upsertWindow(w);
       if (w.kind === 'tumbling') tumbling.push(w);
     }
     const scores = tumbling.length ? this.scores.onTumblingWindows(tumbling, nowMs) : [];

@@ -83,6 +83,7 @@ export class Store {
       upsertWindow: db.prepare(`INSERT OR REPLACE INTO window_results (kind, sensor_id, start_ms, metric, end_ms, revision, count, mean, min, max,
         last, stddev, uncertain_count, bad_count, first_ts, last_ts) VALUES (@kind, @sensorId, @startMs, @metric, @endMs, @revision, @count,
         @mean, @min, @max, @last, @stddev, @uncertainCount, @badCount, @firstTs, @lastTs)`),
+      windowRevision: db.prepare('SELECT revision FROM window_results WHERE kind = ? AND sensor_id = ? AND start_ms = ? AND metric = ?'),
       windowsAt: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results WHERE kind = 'tumbling' AND sensor_id = ? AND start_ms = ?`),
       latestWindowsBefore: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results w WHERE kind = 'tumbling' AND sensor_id = ?
         AND start_ms = (SELECT max(start_ms) FROM window_results WHERE kind = 'tumbling' AND sensor_id = w.sensor_id AND start_ms < ? AND start_ms >= ?)`),
@@ -126,6 +127,12 @@ export class Store {
 
   upsertWindow(w: WindowRow): void {
     this.statements.upsertWindow.run(w);
+  }
+
+  /** Whether this window's revision (or a later one) is already stored: a replay re-emits what was committed. */
+  hasWindow(w: Pick<WindowRow, 'kind' | 'sensorId' | 'startMs' | 'metric' | 'revision'>): boolean {
+    const row = this.statements.windowRevision.get(w.kind, w.sensorId, w.startMs, w.metric) as { revision: number } | undefined;
+    return row !== undefined && row.revision >= w.revision;
   }
 
   tumblingWindowsAt(sensorId: string, startMs: number): WindowRow[] {
