@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 export interface QueueLimits {
-  /** Stop writing to the socket while this much is buffered (ws.bufferedAmount). */
+  /** Stop writing to the socket while this much is buffered (ws.bufferedAmount plus this tick's frames). */
   highWaterBytes: number;
   /** Coalesced messages waiting beyond that; past this the client is dropped. */
   maxPendingBytes: number;
@@ -20,11 +20,24 @@ export interface Subscription {
   metric: string | null;
 }
 
+/** An unmasked, final text frame (RFC 6455 §5.2), built once per message and shared by every client. */
+export function textFrame(json: string): Buffer {
+  const payload = Buffer.from(json);
+  const n = payload.length;
+  const header = n < 126 ? Buffer.from([0x81, n]) : n < 65_536 ? Buffer.from([0x81, 126, n >> 8, n & 0xff]) : Buffer.alloc(10);
+  if (n >= 65_536) {
+    header[0] = 0x81;
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(n), 2);
+  }
+  return Buffer.concat([header, payload]);
+}
+
 /**
- * One WebSocket client: its subscription and its outgoing queue. Messages go straight to the socket while
- * it keeps up; otherwise they wait in a map keyed by what they describe (a cell and context, a sensor and
- * metric, `status`), so a newer update replaces an older one. Memory per client is bounded by
- * `highWaterBytes + maxPendingBytes`; past that, or after `maxStallMs` without progress, it is dropped.
+ * One WebSocket client: its subscription and its outgoing queue. Frames go to the socket while it keeps up,
+ * all of one tick in a single write; otherwise they wait in a map keyed by what they describe (a cell and
+ * context, a sensor and metric, `status`), so a newer update replaces an older one. Memory per client is
+ * bounded by `highWaterBytes + maxPendingBytes`; past that, or after `maxStallMs` without progress, it is dropped.
  */
 export class WsClient {
   readonly pending = new Map<string, Buffer>();
@@ -32,7 +45,8 @@ export class WsClient {
   alive = true;
   closed = false;
   private lastProgressAt = Date.now();
-  private corked = false;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -51,10 +65,11 @@ export class WsClient {
     return this.sub.readings && (this.sub.sensor === null || this.sub.sensor === sensorId) && (this.sub.metric === null || this.sub.metric === metric);
   }
 
-  send(key: string, data: Buffer): void {
+  /** `frame` from `textFrame`; `key` names what it describes, for coalescing. */
+  send(key: string, frame: Buffer): void {
     if (this.closed) return;
-    if (this.pending.size === 0 && this.ws.bufferedAmount < this.limits.highWaterBytes) {
-      this.write(data);
+    if (this.pending.size === 0 && this.buffered() < this.limits.highWaterBytes) {
+      this.write(frame);
       this.lastProgressAt = Date.now();
       return;
     }
@@ -64,19 +79,19 @@ export class WsClient {
       this.onCoalesce();
     }
     if (this.pending.size === 0) this.onBlocked(this);
-    this.pending.set(key, data);
-    this.pendingBytes += data.length;
+    this.pending.set(key, frame);
+    this.pendingBytes += frame.length;
     if (this.pendingBytes > this.limits.maxPendingBytes) this.drop('queue_full');
   }
 
   /** Writes what the socket takes; true when nothing waits any more. */
   drain(now: number): boolean {
     if (this.closed) return true;
-    for (const [key, data] of this.pending) {
-      if (this.ws.bufferedAmount >= this.limits.highWaterBytes) break;
+    for (const [key, frame] of this.pending) {
+      if (this.buffered() >= this.limits.highWaterBytes) break;
       this.pending.delete(key);
-      this.pendingBytes -= data.length;
-      this.write(data);
+      this.pendingBytes -= frame.length;
+      this.write(frame);
       this.lastProgressAt = now;
     }
     if (this.pending.size === 0) return true;
@@ -84,22 +99,8 @@ export class WsClient {
     return this.closed;
   }
 
-  /** Frames sent in one tick leave in one write: the socket is corked until the tick ends. */
-  private write(data: Buffer): void {
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (socket && !this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    this.ws.send(data, { binary: false });
-  }
-
   queuedBytes(): number {
-    return this.closed ? 0 : this.pendingBytes + this.ws.bufferedAmount;
+    return this.closed ? 0 : this.pendingBytes + this.buffered();
   }
 
   drop(reason: string): void {
@@ -110,4 +111,28 @@ export class WsClient {
     this.onDrop(this, reason);
     this.ws.terminate();
   }
+
+  private buffered(): number {
+    return this.ws.bufferedAmount + this.batchBytes;
+  }
+
+  private write(frame: Buffer): void {
+    if (this.batch.length === 0) process.nextTick(this.flush);
+    this.batch.push(frame);
+    this.batchBytes += frame.length;
+  }
+
+  /**
+   * One write per client per tick, straight to the socket: ws's own send would frame and write every message
+   * separately. Control frames (ping, close) still go through ws; nothing is written once it is closing.
+   */
+  private readonly flush = (): void => {
+    const frames = this.batch;
+    const bytes = this.batchBytes;
+    this.batch = [];
+    this.batchBytes = 0;
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (this.closed || this.ws.readyState !== this.ws.OPEN || !socket || socket.destroyed) return;
+    socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+  };
 }

@@ -11,7 +11,7 @@ import type { Store } from '../store/store.js';
 import { LiveState } from './live-state.js';
 import { alertFields, parseClientMessage, readingFields, scoreFields, statusFields } from './messages.js';
 import type { AlertSource, StatusSnapshot } from './status.js';
-import { DEFAULT_LIMITS, WsClient, type QueueLimits } from './ws-client.js';
+import { DEFAULT_LIMITS, WsClient, textFrame, type QueueLimits } from './ws-client.js';
 import { createWsMetrics, type WsMetrics } from './ws-metrics.js';
 
 export interface HubOptions {
@@ -33,7 +33,7 @@ export interface HubOptions {
 const HEARTBEAT_MS = 30_000;
 const DRAIN_MS = 20;
 const ALERT_HISTORY = 50;
-const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+const json = (value: unknown) => textFrame(JSON.stringify(value));
 
 /** The `/ws/ucid/{city}` WebSocket API (DESIGN §7): fans bus events out to subscribed clients. */
 export class WsHub {
