@@ -105,6 +105,21 @@ describe("OPC UA driver against node-opcua's server", () => {
     }
   });
 
+  it('applies an absolute deadband: the server reports only changes larger than it', async () => {
+    const ctx = createCaptureContext();
+    const config = opcuaConfig(port, NS, pki);
+    const counter = { ...config.items.find((i) => i.metric === 'count')!, deadband: { type: 'absolute' as const, value: 5 } };
+    const driver = createDriver({ ...config, items: [counter] }, ctx);
+    await driver.start();
+    try {
+      const values = (await ctx.waitForReadings(5)).map((r) => r.value);
+      const steps = values.slice(1).map((v, i) => v - values[i]!);
+      expect(steps.every((step) => step > 5)).toBe(true);
+    } finally {
+      await driver.stop();
+    }
+  });
+
   it('signs and encrypts (Basic256Sha256) with a user name and a password from the environment', async () => {
     process.env.UCID_TEST_OPCUA_PASSWORD = 's3cret';
     const ctx = createCaptureContext();
