@@ -94,13 +94,14 @@ describe('HTTP/REST poller against a local server', () => {
     }
   });
 
-  it('quarantines a body that is not JSON or has none of the fields, backs off on 401 and 503', async () => {
+  it('quarantines a body that is not JSON or has none of the fields, backs off on 401 and 503, follows no redirect', async () => {
     server.setBody(JSON.stringify({ main: { temp: 19 } }));
     server.script.push(
       { status: 200, body: 'Service temporarily unavailable' },
       { status: 200, body: JSON.stringify({ unexpected: true }) },
       { status: 401, body: 'invalid key' },
       { status: 503, headers: { 'retry-after': '0' } },
+      { status: 302, headers: { location: 'http://attacker.example/collect' } },
     );
     const ctx = createCaptureContext();
     const driver = createDriver(httpSchema.parse({
@@ -112,7 +113,7 @@ describe('HTTP/REST poller against a local server', () => {
       await ctx.waitForReadings(1);
       await ctx.waitForState('up');
       expect(ctx.rejected.map((r) => r.reason)).toEqual([expect.stringContaining('is not JSON'), expect.stringContaining('no mapped field found')]);
-      expect(ctx.health.errors).toMatchObject({ decode: 1, mapping: 1, http_4xx: 1, http_5xx: 1 });
+      expect(ctx.health.errors).toMatchObject({ decode: 1, mapping: 1, http_4xx: 1, http_5xx: 1, http_3xx: 1 });
       expect(ctx.readings[0]).toMatchObject({ value: 19, tsFromArrival: true });
     } finally {
       await driver.stop();

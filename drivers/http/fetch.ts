@@ -30,7 +30,8 @@ export async function httpRequest(request: HttpRequest): Promise<HttpOutcome> {
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   try {
-    const res = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: 'follow' });
+    // redirects are not followed: undici would send an API key header on to whatever host the redirect names
+    const res = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: 'manual' });
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now());
     if (res.status === 304) return drained(res, { kind: 'not-modified' });
     if (res.status === 429) return drained(res, { kind: 'rate-limited', status: 429, retryAfterMs });

@@ -101,7 +101,7 @@ export class Poller {
       case 'server-error':
         return this.failed('http_5xx', `HTTP ${outcome.status} from ${options.target}`, outcome.retryAfterMs);
       case 'client-error':
-        return this.failed('http_4xx', `HTTP ${outcome.status} from ${options.target}`, null);
+        return this.failed(`http_${Math.floor(outcome.status / 100)}xx`, `HTTP ${outcome.status} from ${options.target}`, null);
       case 'too-large':
         return this.failed('too_large', `response from ${options.target} is over ${outcome.limit} bytes`, null);
       case 'network':
