@@ -1,27 +1,12 @@
 import type { Reading } from '../reading.js';
+import type { WindowResult } from '../windows/index.js';
 import type { RejectedInput } from '../../drivers/driver.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 
 export type Lateness = 'on_time' | 'late_revised' | 'late_dropped';
 
-export interface WindowRow {
-  kind: 'tumbling' | 'sliding' | 'session';
-  sensorId: string;
-  metric: string;
-  startMs: number;
-  endMs: number;
-  revision: number;
-  count: number;
-  mean: number;
-  min: number;
-  max: number;
-  last: number;
-  stddev: number;
-  uncertainCount: number;
-  badCount: number;
-  firstTs: number;
-  lastTs: number;
-}
+/** A window result as stored: the engine's own shape (DESIGN §4). */
+export type WindowRow = WindowResult;
 
 export interface ScoreRow {
   h3Index: string;
