@@ -1,7 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { eventId } from '../gateway/events/event-id.js';
 import type { Store } from '../gateway/store/store.js';
-import { backlogStats } from './outbox.js';
+import { SyncOutbox, backlogStats } from './outbox.js';
 
 export type DropReason = 'superseded' | 'rolled_up' | 'evicted';
 
@@ -48,12 +48,12 @@ export async function compactOutbox(store: Store, policy: CompactionPolicy, prot
   const bytes = () => backlogStats(db).bytes;
   const result: CompactionResult = { dropped: { superseded: 0, rolled_up: 0, evicted: 0 }, gapEvents: 0, bytesBefore: bytes(), bytesAfter: 0, overBudget: false };
   const done = () => bytes() <= target;
-  const del = db.prepare('DELETE FROM outbox WHERE seq = ?');
+  const outbox = new SyncOutbox(store);
 
   const drop = (rows: readonly Row[], reason: DropReason, detail: Record<string, unknown> = {}) => {
     if (rows.length === 0) return;
     store.transaction(() => {
-      for (const r of rows) del.run(r.seq);
+      outbox.deleteRows(rows);
       for (const topic of new Set(rows.map((r) => r.topic))) {
         writeGap(store, policy, rows.filter((r) => r.topic === topic), reason, detail, nowMs);
         result.gapEvents++;

@@ -55,14 +55,20 @@ export class SyncOutbox {
   private readonly db: SqliteDatabase;
   private readonly page: Statement;
   private readonly deleteUpTo: Statement;
+  private readonly sumUpTo: Statement;
+  private readonly subtract: Statement;
   private readonly deleteMeta: Statement;
+  private readonly deleteOne: Statement;
 
   constructor(readonly store: Store) {
     this.db = store.db;
     this.page = this.db.prepare(`SELECT seq, event_id AS eventId, kind, topic, msg_key AS key, payload, bytes, created_at AS createdAt
       FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`);
     this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
+    this.sumUpTo = this.db.prepare('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes FROM outbox WHERE seq <= ?');
+    this.subtract = this.db.prepare('UPDATE outbox_stats SET events = events - ?, bytes = bytes - ? WHERE id = 1');
     this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
+    this.deleteOne = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
   }
 
   /** The next rows in seq order: at most `maxEvents`, and at most `maxBytes` unless one row alone is larger. */
@@ -97,10 +103,30 @@ export class SyncOutbox {
     this.store.transaction(() => this.deleteMeta.run(META.inflight));
   }
 
+  /** Recounts outbox_stats from the rows (at start: heals any drift from deletes outside sync/). */
+  recount(): void {
+    this.store.transaction(() => this.db.prepare(`UPDATE outbox_stats SET (events, bytes) =
+      (SELECT count(*), coalesce(sum(bytes), 0) FROM outbox) WHERE id = 1`).run());
+  }
+
+  /** Deletes rows by seq and takes them off outbox_stats (migration 5: no delete trigger). Call inside a transaction. */
+  deleteRows(rows: ReadonlyArray<{ seq: number; bytes: number }>): void {
+    let events = 0;
+    let bytes = 0;
+    for (const r of rows) {
+      if (this.deleteOne.run(r.seq).changes === 0) continue;
+      events++;
+      bytes += r.bytes;
+    }
+    this.subtract.run(events, bytes);
+  }
+
   /** Kafka has committed everything up to `seq`: drop those rows and record the mark, atomically. Returns rows removed. */
   markDelivered(seq: number): number {
     return this.store.transaction(() => {
+      const gone = this.sumUpTo.get(seq) as { events: number; bytes: number };
       const removed = this.deleteUpTo.run(seq).changes;
+      this.subtract.run(removed, gone.bytes);
       if (seq > this.deliveredSeq()) this.store.setMeta(META.delivered, String(seq));
       this.deleteMeta.run(META.inflight);
       return removed;

@@ -77,6 +77,7 @@ describe('SyncWorker', () => {
     await until('drained', () => client.committed.length === rows.length);
     expect(ids(client.committed)).toEqual(rows.map((r) => r.eventId));
     await until('rows deleted', () => (store.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n === 0);
+    expect(store.db.prepare('SELECT events, bytes FROM outbox_stats').get()).toEqual({ events: 0, bytes: 0 });
     expect(worker.status()).toMatchObject({ state: 'online', breaker: 'closed', sent: rows.length });
     expect(JSON.parse(client.committed[0]!.value).published_at).toMatch(/^\d{4}-/);
     expect(await registry.getSingleMetricAsString('ucid_sync_sent_total')).toContain(`topic="ucid.processed.scores"} ${rows.length - 1}`);

@@ -72,6 +72,7 @@ export class SyncWorker {
     const { config } = options;
     this.now = options.now ?? Date.now;
     this.outbox = new SyncOutbox(store);
+    this.outbox.recount();
     this.transactionalId = config.transactionalId ?? `ucid-gw-${options.gatewayId}`;
     this.breaker = new CircuitBreaker(config.breakerThreshold, { initialMs: config.retry.initial, maxMs: config.retry.max, multiplier: config.retry.multiplier });
     this.client = !config.enabled ? null : options.client ?? new KafkajsUplink(createKafka(config, this.transactionalId, log), config.brokers, {

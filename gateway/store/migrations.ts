@@ -164,4 +164,9 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT OR IGNORE INTO reading_keys SELECT DISTINCT sensor_id, metric FROM readings;
   `,
+  // 5 (sync/): rows leave the outbox only through sync/, which adjusts outbox_stats in the same transaction;
+  // the per-row delete trigger made deleting a delivered 5,000-event batch about 4× slower.
+  `
+  DROP TRIGGER outbox_stats_delete;
+  `,
 ];
