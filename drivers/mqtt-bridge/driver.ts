@@ -6,7 +6,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Reading } from '../../gateway/reading.js';
 import type { Driver, DriverFactory } from '../driver.js';
 import { resolveSecret } from '../http/secret.js';
-import { parseSensorMessage } from '../mqtt/payload.js';
+import { parseSensorMessage, type PayloadParse } from '../mqtt/payload.js';
 import type { MqttBridgeConfig } from './schema.js';
 import { compilePattern, fillTemplate, type TopicPattern } from './topics.js';
 
@@ -58,26 +58,27 @@ export const createDriver: DriverFactory<MqttBridgeConfig> = (config, context): 
     return { ok: false, reason: `topic ${topic} matches no configured subscription pattern` };
   }
 
+  function parse(topic: string, payload: Buffer): (PayloadParse & { ok: true; unit: string | undefined }) | { ok: false; reason: string } {
+    const route = resolve(topic);
+    if (!route.ok) return route;
+    if (payload.length > config.maxPayload) return { ok: false, reason: `payload of ${payload.length} bytes is over the ${config.maxPayload}-byte limit` };
+    if (route.sensorId.includes('/') || route.metric.includes('/')) return { ok: false, reason: 'a sensor id or metric must not contain /' };
+    const parsed = parseSensorMessage('m', `m/${route.metric}/${route.sensorId}`, payload);
+    return parsed.ok ? { ...parsed, unit: route.unit } : parsed;
+  }
+
   async function onMessage(packet: IPublishPacket): Promise<void> {
     const receivedAt = Date.now();
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
-    const route = resolve(packet.topic);
-    const parsed = !route.ok
-      ? route
-      : payload.length > config.maxPayload
-        ? { ok: false as const, reason: `payload of ${payload.length} bytes is over the ${config.maxPayload}-byte limit` }
-        : route.sensorId.includes('/') || route.metric.includes('/')
-          ? { ok: false as const, reason: 'a sensor id or metric must not contain /' }
-          : parseSensorMessage('m', `m/${route.metric}/${route.sensorId}`, payload);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const parsed = parse(packet.topic, payload);
     if (!parsed.ok) {
       context.countError('payload');
       log.warn({ topic: packet.topic, reason: parsed.reason }, 'payload quarantined');
       await context.reject({ source: config.name, reason: parsed.reason, origin: packet.topic, payload: payload.subarray(0, 1024) });
       return;
     }
-    const unit = route.ok ? route.unit : undefined;
     const readings: Reading[] = parsed.values.map((v) => ({
-      sensorId: v.sensorId, metric: v.metric, value: v.value, unit: v.unit ?? unit ?? '', ts: v.ts ?? receivedAt, tsFromArrival: v.ts === undefined,
+      sensorId: v.sensorId, metric: v.metric, value: v.value, unit: v.unit ?? parsed.unit ?? '', ts: v.ts ?? receivedAt, tsFromArrival: v.ts === undefined,
       quality: v.quality, source: config.name, receivedAt,
     }));
     context.markReading(receivedAt);
