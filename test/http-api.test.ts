@@ -67,6 +67,7 @@ describe('LAN HTTP server: token, page, JSON API, probes, metrics', () => {
     expect(html).not.toMatch(/https?:\/\//);
     expect((await get('/../package.json')).status).toBe(404);
     expect((await get('/gateway.db')).status).toBe(404);
+    expect((await fetch(`${base}/app.js`, { method: 'POST', body: '' })).status).toBe(405);
   });
 
   it('answers /api/scores, /api/status and /api/readings', async () => {

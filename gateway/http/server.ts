@@ -65,6 +65,7 @@ export class HttpServer {
     const { config, log } = deps;
     const lan = config.auth ? resolveLanToken(config.token, deps.dataDir) : null;
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
+    server.maxConnections = 1_024;
     const http = new HttpServer(deps, server, lan?.token ?? null);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -100,6 +101,9 @@ export class HttpServer {
       const registry = this.deps.metrics.registry;
       res.writeHead(200, { 'content-type': registry.contentType });
       return void res.end(await registry.metrics());
+    }
+    if (!path.startsWith('/api/') && req.method !== 'GET' && req.method !== 'HEAD') {
+      return this.json(res, { status: 405, body: { error: 'method_not_allowed', message: 'use GET' } });
     }
     if (path === '/' || path === '/index.html') return this.page(req, res, url);
     const file = this.files.get(path);
