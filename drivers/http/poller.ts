@@ -29,7 +29,6 @@ export class Poller {
   private readonly conditional = new ConditionalRequest();
   private readonly backoff: Backoff;
   private loop: Promise<void> | null = null;
-  requests = 0;
 
   constructor(private readonly options: PollerOptions, private readonly context: DriverContext) {
     this.backoff = new Backoff(options.backoff.initialMs, options.backoff.maxMs);
@@ -66,7 +65,6 @@ export class Poller {
       }
       const request = this.options.request();
       if (this.options.conditional) request.headers = { ...request.headers, ...this.conditional.headers() };
-      this.requests++;
       const outcome = await httpRequest({ ...request, signal });
       if (signal.aborted) return;
       const retryInMs = await this.settle(outcome);
