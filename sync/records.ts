@@ -33,3 +33,29 @@ export interface CheckpointValue {
 export function checkpointRecord(topic: string, value: CheckpointValue): UplinkRecord {
   return { topic, key: value.transactional_id, value: JSON.stringify(value), headers: { correlation_id: value.correlation_id, gateway_id: value.gateway_id } };
 }
+
+export interface Batch {
+  rows: readonly OutboxRecord[];
+  fromSeq: number;
+  toSeq: number;
+  correlationId: string;
+  topics: string[];
+  records: UplinkRecord[];
+  checkpoint: UplinkRecord;
+}
+
+/** One outbox page as one Kafka transaction: its records plus the checkpoint "delivered up to toSeq". */
+export function prepareBatch(rows: readonly OutboxRecord[], ids: { gatewayId: string; transactionalId: string; checkpointTopic: string; publishedAt: string }): Batch {
+  const fromSeq = rows[0]!.seq;
+  const toSeq = rows[rows.length - 1]!.seq;
+  const correlationId = `${ids.gatewayId}:${fromSeq}-${toSeq}`;
+  return {
+    rows, fromSeq, toSeq, correlationId,
+    topics: [...new Set(rows.map((r) => r.topic))],
+    records: rows.map((r) => toUplinkRecord(r, ids.gatewayId, correlationId, ids.publishedAt)),
+    checkpoint: checkpointRecord(ids.checkpointTopic, {
+      schema: 'ucid.checkpoint.v1', gateway_id: ids.gatewayId, transactional_id: ids.transactionalId, from_seq: fromSeq, seq: toSeq,
+      events: rows.length, correlation_id: correlationId, published_at: ids.publishedAt,
+    }),
+  };
+}

@@ -7,7 +7,7 @@ import { compactOutbox, type DropReason } from './compaction.js';
 import { KafkajsUplink, createKafka } from './kafka-client.js';
 import type { SyncMetrics } from './metrics.js';
 import { SyncOutbox, type BacklogStats, type OutboxRecord } from './outbox.js';
-import { checkpointRecord, toUplinkRecord } from './records.js';
+import { prepareBatch, type Batch } from './records.js';
 import type { SyncConfig } from './schema.js';
 import { describeUplinkError, type UplinkClient } from './uplink.js';
 
@@ -118,11 +118,10 @@ export class SyncWorker {
       }
       try {
         if (!this.connected) await this.recover();
-        const sent = await this.drainOnce();
-        if (this.breaker.failures > 0) this.log.info({ afterFailures: this.breaker.failures }, 'uplink restored');
-        this.breaker.onSuccess();
-        this.setState('online');
-        if (sent === 0) await sleep(this.options.config.pollInterval, signal);
+        if ((await this.drain()) === 0) {
+          this.succeeded();
+          await sleep(this.options.config.pollInterval, signal);
+        }
       } catch (err) {
         if (signal.aborted) break;
         await this.fail(err);
@@ -160,38 +159,60 @@ export class SyncWorker {
     this.connected = true;
   }
 
-  private async drainOnce(): Promise<number> {
-    const { config, gatewayId } = this.options;
-    const page = this.outbox.nextPage(this.outbox.deliveredSeq(), config.batchMaxEvents, config.batchMaxBytes);
-    if (page.length === 0) return 0;
-    const fromSeq = page[0]!.seq;
-    const toSeq = page[page.length - 1]!.seq;
-    this.sendingUpTo = toSeq;
+  /** Sends page after page in seq order; while one transaction is in flight the next page is read and encoded. */
+  private async drain(): Promise<number> {
+    let sent = 0;
+    let batch = this.prepare(this.outbox.deliveredSeq());
     try {
-      await this.client!.ensureTopics([...new Set(page.map((r) => r.topic))], config.createTopics);
-      const correlationId = `${gatewayId}:${fromSeq}-${toSeq}`;
-      const publishedAt = new Date(this.now()).toISOString();
-      const checkpoint = checkpointRecord(config.checkpointTopic, {
-        schema: 'ucid.checkpoint.v1', gateway_id: gatewayId, transactional_id: this.transactionalId, from_seq: fromSeq, seq: toSeq,
-        events: page.length, correlation_id: correlationId, published_at: publishedAt,
-      });
-      await this.client!.sendTransaction(page.map((r) => toUplinkRecord(r, gatewayId, correlationId, publishedAt)), checkpoint, async (position) => {
-        this.outbox.setInflight({ fromSeq, toSeq, correlationId, ...position });
-        await this.options.hooks?.afterAppend?.(page);
-      });
-      await this.options.hooks?.afterCommit?.(page);
-      this.outbox.markDelivered(toSeq);
+      while (batch) {
+        const sending = this.send(batch);
+        sending.catch(() => undefined);
+        const next = this.abort.signal.aborted ? null : this.prepare(batch.toSeq);
+        await sending;
+        this.delivered(batch);
+        sent += batch.rows.length;
+        batch = next;
+      }
     } finally {
       this.sendingUpTo = 0;
     }
+    return sent;
+  }
+
+  private prepare(afterSeq: number): Batch | null {
+    const { config, gatewayId } = this.options;
+    const rows = this.outbox.nextPage(afterSeq, config.batchMaxEvents, config.batchMaxBytes);
+    if (rows.length === 0) return null;
+    const batch = prepareBatch(rows, { gatewayId, transactionalId: this.transactionalId, checkpointTopic: config.checkpointTopic, publishedAt: new Date(this.now()).toISOString() });
+    this.sendingUpTo = batch.toSeq;
+    return batch;
+  }
+
+  private async send(batch: Batch): Promise<void> {
+    await this.client!.ensureTopics(batch.topics, this.options.config.createTopics);
+    await this.client!.sendTransaction(batch.records, batch.checkpoint, async (position) => {
+      this.outbox.setInflight({ fromSeq: batch.fromSeq, toSeq: batch.toSeq, correlationId: batch.correlationId, ...position });
+      await this.options.hooks?.afterAppend?.(batch.rows);
+    });
+    await this.options.hooks?.afterCommit?.(batch.rows);
+  }
+
+  private delivered(batch: Batch): void {
+    this.outbox.markDelivered(batch.toSeq);
     const at = this.now();
-    for (const r of page) this.metrics.syncSent.inc({ topic: r.topic });
+    for (const r of batch.rows) this.metrics.syncSent.inc({ topic: r.topic });
     this.metrics.syncBatches.inc();
     this.metrics.syncLastDelivery.set(at / 1000);
-    this.current.sent += page.length;
-    this.current.lastDelivery = { at, seq: toSeq, events: page.length };
-    this.current.deliveredSeq = toSeq;
-    return page.length;
+    this.current.sent += batch.rows.length;
+    this.current.lastDelivery = { at, seq: batch.toSeq, events: batch.rows.length };
+    this.current.deliveredSeq = batch.toSeq;
+    this.succeeded();
+  }
+
+  private succeeded(): void {
+    if (this.breaker.failures > 0) this.log.info({ afterFailures: this.breaker.failures }, 'uplink restored');
+    this.breaker.onSuccess();
+    this.setState('online');
   }
 
   private tick(): void {
