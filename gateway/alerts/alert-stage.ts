@@ -127,7 +127,7 @@ export class AlertStage {
         events.push(this.clear(active, nowMs, `driver ${name} is up again`));
       }
     }
-    this.driverStates.clear();
+    // kept (not cleared): a tick whose commit fails reloads the alert state, and the next tick must see the driver down again
     return events;
   }
 

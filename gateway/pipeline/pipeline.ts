@@ -44,6 +44,8 @@ export class Pipeline {
   private engine: WindowEngine;
   private stopping = false;
   private readonly knownKeys = new Set<string>();
+  /** A rebuild after a failed commit failed too: the engine is half replayed, so nothing commits until one succeeds. */
+  private needsRebuild = false;
   private readonly latencyBySource = new Map<string, ReturnType<GatewayMetrics['latency']['labels']>>();
 
   constructor(
@@ -90,6 +92,7 @@ export class Pipeline {
   /** Closes windows of silent sensors (wall-clock idle advance) and commits what that emits. */
   tick(nowMs = Date.now()): void {
     if (this.stopping) return;
+    if (this.needsRebuild && !this.retryRebuild(nowMs)) return;
     const results = this.engine.tick(nowMs);
     try {
       const { scores, alerts } = this.store.transaction(() => {
@@ -197,6 +200,10 @@ export class Pipeline {
     if (work.length === 0) return;
 
     const now = Date.now();
+    if (this.needsRebuild && !this.retryRebuild(now)) {
+      for (const item of work) item.reject(new GatewayError('STORE_FAILED', 'windows could not be rebuilt after a failed commit; retrying'));
+      return;
+    }
     const committed: Reading[] = [];
     const windows: WindowRow[] = [];
     let scores: ScoreUpdate[] = [];
@@ -274,8 +281,16 @@ export class Pipeline {
   private rebuildQuietly(nowMs: number): void {
     try {
       this.rebuild(nowMs);
+      this.needsRebuild = false;
     } catch (err) {
-      this.log.error({ err }, 'rebuilding windows failed; will retry on the next commit');
+      this.needsRebuild = true;
+      this.log.error({ err }, 'rebuilding windows failed; will retry before the next commit');
     }
+  }
+
+  private retryRebuild(nowMs: number): boolean {
+    this.rebuildQuietly(nowMs);
+    if (!this.needsRebuild) this.log.info('windows rebuilt after a failed commit');
+    return !this.needsRebuild;
   }
 }
