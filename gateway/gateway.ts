@@ -55,7 +55,7 @@ export class Gateway {
 
   async start(): Promise<this> {
     const { config, log } = this;
-    this.store = new Store(config.store.path);
+    this.store = new Store(config.store.path, { maxBytes: config.store.maxSize });
     log.info({ path: config.store.path }, 'store open');
 
     const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));

@@ -21,6 +21,10 @@ export function createMetrics() {
     }),
     commitBatchReadings: new Histogram({ name: 'ucid_store_commit_batch_readings', help: 'Readings per group commit', registers, buckets: [1, 10, 50, 100, 500, 1000, 5000] }),
     pendingReadings: new Gauge({ name: 'ucid_ingest_pending_readings', help: 'Readings waiting for a commit', registers }),
+    // --- disk-full policy (issue 8, docs/pipeline.md "Disk full") ---
+    storeRoom: new Gauge({ name: 'ucid_store_room_bytes', help: 'Bytes the database can still take (free pages + filesystem or store.maxSize headroom)', registers }),
+    storeFull: new Gauge({ name: 'ucid_store_full', help: '1 while readings are refused (QoS 0 shed) because the room is below store.reserve', registers }),
+    storeReclaimed: new Counter({ name: 'ucid_store_reclaimed_readings_total', help: 'Raw readings deleted early to make room (outside the rebuild horizon)', registers }),
     windowsClosed: new Counter({ name: 'ucid_windows_closed_total', help: 'Window results emitted', labelNames: ['kind', 'revised'], registers }),
     scoreUpdates: new Counter({ name: 'ucid_score_updates_total', help: 'ScoreUpdate events', labelNames: ['context'], registers }),
     quarantined: new Counter({ name: 'ucid_quarantine_total', help: 'Inputs kept in quarantine', labelNames: ['source'], registers }),

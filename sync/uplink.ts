@@ -55,6 +55,11 @@ function chain(err: unknown): KafkaLikeError[] {
 
 const AUTH_TYPES = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED']);
 
+/** The broker refused a record batch as too large (message.max.bytes): the worker halves its batches. */
+export function isTooLarge(err: unknown): boolean {
+  return chain(err).some((e) => e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE');
+}
+
 /** Turns a client error into a GatewayError whose message says what to fix (docs/sync.md, bad configuration). */
 export function describeUplinkError(err: unknown, where: string): GatewayError {
   if (err instanceof GatewayError) return err;

@@ -19,6 +19,7 @@ class FakeUplink implements UplinkClient {
   connectFailures = 0;
   /** 'lost-ack': commit happens but the client sees an error; 'before-commit': error before the commit. */
   nextFault: 'lost-ack' | 'before-commit' | null = null;
+  maxRecords = Infinity;
   private offset = 0;
 
   async connect() {
@@ -26,6 +27,7 @@ class FakeUplink implements UplinkClient {
   }
   async ensureTopics() {}
   async sendTransaction(records: readonly UplinkRecord[], checkpoint: UplinkRecord, beforeCommit: (p: RecordPosition) => void | Promise<void>) {
+    if (records.length > this.maxRecords) throw Object.assign(new Error('The request included a message larger than the max message size'), { type: 'MESSAGE_TOO_LARGE' });
     const position = { topic: checkpoint.topic, partition: 0, offset: String(this.offset++) };
     this.positions.set(position.offset, false);
     await beforeCommit(position);
@@ -94,6 +96,15 @@ describe('SyncWorker', () => {
     await until('drained', () => client.committed.length === rows.length);
     expect(ids(client.committed)).toEqual(rows.map((r) => r.eventId));
     expect(worker.status().breaker).toBe('closed');
+  });
+
+  it('halves its batches when the broker refuses one as too large', async () => {
+    const client = new FakeUplink();
+    client.maxRecords = 20;
+    const { rows, worker } = setup(client);
+    worker.start();
+    await until('drained', () => client.committed.length === rows.length);
+    expect(ids(client.committed)).toEqual(rows.map((r) => r.eventId));
   });
 
   it('settles an in-doubt batch from the checkpoint: a lost commit ack is not resent, an aborted batch is', async () => {

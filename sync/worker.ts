@@ -9,7 +9,7 @@ import type { SyncMetrics } from './metrics.js';
 import { SyncOutbox, type BacklogStats, type OutboxRecord } from './outbox.js';
 import { prepareBatch, type Batch } from './records.js';
 import type { SyncConfig } from './schema.js';
-import { describeUplinkError, type UplinkClient } from './uplink.js';
+import { describeUplinkError, isTooLarge, type UplinkClient } from './uplink.js';
 
 export type UplinkState = 'disabled' | 'connecting' | 'online' | 'offline';
 
@@ -66,11 +66,13 @@ export class SyncWorker {
   private compacting: Promise<void> | null = null;
   private connected = false;
   private sendingUpTo = 0;
+  private batchMaxEvents: number;
   private current: SyncStatus;
 
   constructor(store: Store, private readonly metrics: SyncMetrics, private readonly log: Logger, private readonly options: SyncWorkerOptions) {
     const { config } = options;
     this.now = options.now ?? Date.now;
+    this.batchMaxEvents = config.batchMaxEvents;
     this.outbox = new SyncOutbox(store);
     this.outbox.recount();
     this.transactionalId = config.transactionalId ?? `ucid-gw-${options.gatewayId}`;
@@ -131,6 +133,10 @@ export class SyncWorker {
 
   private async fail(err: unknown): Promise<void> {
     const error = describeUplinkError(err, this.options.config.brokers.join(','));
+    if (isTooLarge(err) && this.batchMaxEvents > 1) {
+      this.batchMaxEvents = Math.max(1, this.batchMaxEvents >> 1);
+      this.log.warn({ batchMaxEvents: this.batchMaxEvents }, 'the broker refused a batch as too large (message.max.bytes): halving batches');
+    }
     this.connected = false;
     await this.client!.close().catch(() => undefined);
     const delay = this.breaker.onFailure(this.now());
@@ -181,7 +187,7 @@ export class SyncWorker {
 
   private prepare(afterSeq: number): Batch | null {
     const { config, gatewayId } = this.options;
-    const rows = this.outbox.nextPage(afterSeq, config.batchMaxEvents, config.batchMaxBytes);
+    const rows = this.outbox.nextPage(afterSeq, this.batchMaxEvents, config.batchMaxBytes);
     if (rows.length === 0) return null;
     const batch = prepareBatch(rows, { gatewayId, transactionalId: this.transactionalId, checkpointTopic: config.checkpointTopic, publishedAt: new Date(this.now()).toISOString() });
     this.sendingUpTo = batch.toSeq;

@@ -87,6 +87,10 @@ const storeSection = z.strictObject({
   rawRetention: duration.prefault('7d'),
   rawBudget: byteSize.prefault('512MiB'),
   quarantineMaxRows: z.number().int().positive().default(10_000),
+  /** Caps the database file (PRAGMA max_page_count), e.g. on an SD card the OS shares; reaching it is a full disk. */
+  maxSize: byteSize.optional(),
+  /** Room kept for alerts, windows, scores and the outbox: readings are refused (QoS 0 shed) once less is left. */
+  reserve: byteSize.prefault('8MiB'),
 });
 
 export const configSchema = z.strictObject({

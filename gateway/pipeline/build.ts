@@ -5,6 +5,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { allWindowSpecs, windowSpecResolver } from '../config/window-specs.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { AlertStore } from '../store/alert-store.js';
+import { StoreSpace } from '../store/space.js';
 import type { Store } from '../store/store.js';
 import { Pipeline } from './pipeline.js';
 import { ScoreStage } from './score-stage.js';
@@ -29,6 +30,7 @@ export function buildPipeline(config: ResolvedConfig, store: Store, bus: Gateway
     quarantineMaxRows: config.store.quarantineMaxRows,
     specFor: windowSpecResolver(config.windows),
     specs: allWindowSpecs(config.windows),
+    space: new StoreSpace(store, { reserveBytes: config.store.reserve }),
   });
   return { pipeline, directory, alerts, alertStore };
 }

@@ -21,7 +21,7 @@ afterEach(() => {
 function setup() {
   const dir = mkdtempSync(path.join(tmpdir(), 'ucid-pipeline-faults-'));
   dirs.push(dir);
-  const config = resolveConfig({ gateway: { dataDir: dir }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }] });
+  const config = resolveConfig({ gateway: { dataDir: dir }, store: { reserve: 0 }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }] });
   const store = new Store(config.store.path);
   stores.push(store);
   const built = buildPipeline(config, store, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
@@ -53,6 +53,7 @@ describe('pipeline after a failed commit', () => {
     await pipeline.submit(Array.from({ length: 6_000 }, (_, i) => reading(start + i, 10)));
     failNext(2); // the next batch's commit, then the first page of the rebuild it triggers
     await expect(pipeline.submit([reading(start + 6_000, 10)])).rejects.toMatchObject({ code: 'STORE_FULL' });
+    await new Promise((r) => setTimeout(r, 1_100)); // the disk-full policy holds readings back for a second after SQLITE_FULL
     // a reading well past the window's end closes it
     await pipeline.submit([reading(start + WINDOW + 60_000, 10)]);
     const row = store.db.prepare("SELECT count FROM window_results WHERE kind = 'tumbling' AND sensor_id = 's1' AND start_ms = ?").get(start) as { count: number } | undefined;

@@ -5,6 +5,7 @@ import type { GatewayBus } from '../bus.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Reading } from '../reading.js';
 import { classifyStoreError } from '../store/database.js';
+import type { SpaceState, StoreSpace } from '../store/space.js';
 import type { Store, WindowRow } from '../store/store.js';
 import { WindowEngine, replayStartMs, type WindowSpec } from '../windows/index.js';
 import type { AlertStage } from '../alerts/alert-stage.js';
@@ -22,6 +23,8 @@ export interface PipelineOptions {
   specFor(metric: string): WindowSpec;
   /** Every distinct spec in use (defaults and per-metric overrides): they bound how far back a rebuild replays. */
   specs: readonly WindowSpec[];
+  /** The disk-full policy (docs/pipeline.md "Disk full"); without it a full disk only fails commits. */
+  space?: StoreSpace;
 }
 
 interface PendingWork {
@@ -64,11 +67,16 @@ export class Pipeline {
 
   submit(readings: readonly Reading[], options: SubmitOptions = {}): Promise<void> {
     if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
-    if (options.sheddable && this.pendingReadings >= this.options.maxPendingReadings) {
+    const now = Date.now();
+    const full = this.roomFor(now) === 'full';
+    if (options.sheddable && (full || this.pendingReadings >= this.options.maxPendingReadings)) {
       for (const r of readings) this.metrics.messages.inc({ source: r.source, status: 'shed' });
       return Promise.resolve();
     }
-    const now = Date.now();
+    if (full) {
+      for (const r of readings) this.metrics.messages.inc({ source: r.source, status: 'refused' });
+      return Promise.reject(this.fullError());
+    }
     const accepted: Reading[] = [];
     const rejected: RejectedInput[] = [];
     for (const candidate of readings) {
@@ -86,12 +94,14 @@ export class Pipeline {
 
   reject(input: RejectedInput): Promise<void> {
     if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
+    if (this.roomFor(Date.now()) === 'full') return Promise.reject(this.fullError());
     return this.enqueue([], [input]);
   }
 
   /** Closes windows of silent sensors (wall-clock idle advance) and commits what that emits. */
   tick(nowMs = Date.now()): void {
     if (this.stopping) return;
+    if (this.options.space) this.metrics.storeRoom.set(this.options.space.room(nowMs));
     if (this.needsRebuild && !this.retryRebuild(nowMs)) return;
     const results = this.engine.tick(nowMs);
     try {
@@ -101,7 +111,9 @@ export class Pipeline {
       });
       this.publish([], results, scores, alerts);
     } catch (err) {
-      this.log.error({ err }, 'committing closed windows and alerts failed; rebuilding from the store');
+      const error = classifyStoreError(err);
+      this.log.error({ err, code: error.code }, 'committing closed windows and alerts failed; rebuilding from the store');
+      if (error.code === 'STORE_FULL') this.onStoreFull(nowMs);
       this.alerts.reload();
       this.rebuildQuietly(nowMs);
     }
@@ -237,6 +249,7 @@ export class Pipeline {
         for (const r of item.readings) this.metrics.messages.inc({ source: r.source, status: 'failed' });
         item.reject(error);
       }
+      if (error.code === 'STORE_FULL') this.onStoreFull(now);
       this.alerts.reload();
       this.rebuildQuietly(now);
       return;
@@ -292,5 +305,47 @@ export class Pipeline {
     this.rebuildQuietly(nowMs);
     if (!this.needsRebuild) this.log.info('windows rebuilt after a failed commit');
     return !this.needsRebuild;
+  }
+
+  /** Disk-full policy: may readings be written now? Logs and exports the transitions. */
+  private roomFor(nowMs: number): SpaceState {
+    const space = this.options.space;
+    if (!space) return 'ok';
+    const before = space.state;
+    const reclaimedBefore = space.reclaimed;
+    const state = space.check(nowMs, replayStartMs(nowMs, this.options.specs));
+    this.noteSpace(before, reclaimedBefore, nowMs);
+    return state;
+  }
+
+  private onStoreFull(nowMs: number): void {
+    const space = this.options.space;
+    if (!space) return;
+    const before = space.state;
+    const reclaimedBefore = space.reclaimed;
+    space.onFull(nowMs, replayStartMs(nowMs, this.options.specs));
+    this.noteSpace(before, reclaimedBefore, nowMs);
+  }
+
+  private noteSpace(before: SpaceState, reclaimedBefore: number, nowMs: number): void {
+    const space = this.options.space!;
+    const reclaimed = space.reclaimed - reclaimedBefore;
+    if (reclaimed > 0) {
+      this.metrics.storeReclaimed.inc(reclaimed);
+      this.log.warn({ deleted: reclaimed, roomBytes: space.room(nowMs) }, 'store low on room: oldest raw readings outside the rebuild horizon deleted');
+    }
+    if (space.state === before) return;
+    this.metrics.storeFull.set(space.state === 'full' ? 1 : 0);
+    this.metrics.storeRoom.set(space.room(nowMs));
+    if (space.state === 'full') {
+      this.log.error({ roomBytes: space.room(nowMs), reserveBytes: space.reserveBytes },
+        'store full: QoS 0 readings shed, QoS 1 and polled readings refused until there is room; alerts keep the reserve');
+    } else {
+      this.log.warn({ roomBytes: space.room(nowMs) }, 'store has room again: ingest resumed');
+    }
+  }
+
+  private fullError(): GatewayError {
+    return new GatewayError('STORE_FULL', 'less room than store.reserve left for the database; retry later');
   }
 }

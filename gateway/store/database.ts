@@ -7,7 +7,7 @@ import { MIGRATIONS } from './migrations.js';
 export type SqliteDatabase = Database.Database;
 
 /** DESIGN §9: WAL with synchronous=FULL, so a committed reading survives a power cut. */
-export function openDatabase(file: string, options: { readonly?: boolean } = {}): SqliteDatabase {
+export function openDatabase(file: string, options: { readonly?: boolean; maxBytes?: number } = {}): SqliteDatabase {
   if (!options.readonly) mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   db.pragma('busy_timeout = 5000');
@@ -18,6 +18,8 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   db.pragma('wal_autocheckpoint = 4000');
   db.pragma('cache_size = -16000');
   migrate(db);
+  // store.maxSize: SQLite answers SQLITE_FULL past it, as on a full disk (never below the current size)
+  if (options.maxBytes) db.pragma(`max_page_count = ${Math.ceil(options.maxBytes / (db.pragma('page_size', { simple: true }) as number))}`);
   return db;
 }
 

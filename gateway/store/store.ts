@@ -57,8 +57,8 @@ export class Store {
   readonly db: SqliteDatabase;
   private readonly statements;
 
-  constructor(file: string) {
-    this.db = openDatabase(file);
+  constructor(file: string, options: { maxBytes?: number } = {}) {
+    this.db = openDatabase(file, options);
     const db = this.db;
     this.statements = {
       insertReading: db.prepare(`INSERT INTO readings (sensor_id, metric, value, unit, ts, ts_from_arrival, quality, source, received_at, lateness)
