@@ -52,7 +52,8 @@ export class LiveState {
     const key = `${r.sensorId}|${r.metric}`;
     const known = this.readings.get(key);
     if (known && known.ts > r.ts) return;
-    if (!known && this.readings.size >= MAX_READING_KEYS) this.readings.delete(this.readings.keys().next().value!);
+    if (known) this.readings.delete(key);
+    else if (this.readings.size >= MAX_READING_KEYS) this.readings.delete(this.readings.keys().next().value!);
     this.readings.set(key, { sensorId: r.sensorId, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts, quality: r.quality });
   }
 

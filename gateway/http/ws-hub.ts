@@ -33,6 +33,8 @@ export interface HubOptions {
 const HEARTBEAT_MS = 30_000;
 const DRAIN_MS = 20;
 const ALERT_HISTORY = 50;
+/** The most recently updated sensor series in `initial` (all of them: /api/sensors). */
+const INITIAL_SENSORS = 2_000;
 const json = (value: unknown) => textFrame(JSON.stringify(value));
 
 /** The `/ws/ucid/{city}` WebSocket API (DESIGN §7): fans bus events out to subscribed clients. */
@@ -136,7 +138,7 @@ export class WsHub {
         scores: this.state.latestScores(city, context).map((s) => scoreFields(s.row, s.previous)),
         alerts: alerts.active.filter((a) => client.wantsContext(a.context ?? null)).map(alertFields),
         alert_history: alerts.history.map(alertFields),
-        sensors: this.state.latestReadings(city).map(readingFields),
+        sensors: this.state.latestReadings(city).slice(-INITIAL_SENSORS).map(readingFields),
       },
     }));
   }
