@@ -4,7 +4,7 @@
 //     1 s per-sensor throttle holds none back);
 //  2. MQTT ingest throughput (QoS 1, as fast as PUBACKs come) with and without 20 clients, interleaved rounds.
 // Writes bench-results/ws.json and ws.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import mqtt from 'mqtt';
@@ -27,6 +27,11 @@ const freePort = () => new Promise((resolve) => {
   });
 });
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/** CPU time (user + system) a process has used, ms, from /proc (clock ticks of 10 ms). */
+const cpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function gateway() {
@@ -110,10 +115,13 @@ async function throughputRun(withClients) {
   let received = 0;
   const close = withClients ? await attachClients(gw.httpPort, () => { received++; }) : async () => undefined;
   await runLoad({ port: gw.port, messages: 2_000, sensors: SENSORS });
+  received = 0;
+  const cpuBefore = cpuMs(gw.pid);
   const r = await runLoad({ port: gw.port, messages: MESSAGES, sensors: SENSORS, qos: 1 });
+  const cpuPerThousand = ((cpuMs(gw.pid) - cpuBefore) / MESSAGES) * 1000;
   await close();
   await gw.stop();
-  return { msgsPerSec: r.msgsPerSec, wsMessagesPerSec: received / r.seconds };
+  return { msgsPerSec: r.msgsPerSec, wsMessagesPerSec: received / r.seconds, gatewayCpuMsPer1000: cpuPerThousand, loadavg: os.loadavg()[0] };
 }
 
 const latency = [];
@@ -142,9 +150,11 @@ const summary = {
   ingest: {
     withoutClients: median(without.map((r) => r.msgsPerSec)), withClients: median(withWs.map((r) => r.msgsPerSec)),
     wsMessagesPerSec: median(withWs.map((r) => r.wsMessagesPerSec)), rounds: { without, with: withWs },
+    cpuMsPer1000Without: median(without.map((r) => r.gatewayCpuMsPer1000)), cpuMsPer1000With: median(withWs.map((r) => r.gatewayCpuMsPer1000)),
   },
 };
 summary.ingest.ratio = summary.ingest.withClients / summary.ingest.withoutClients;
+summary.ingest.cpuRatio = summary.ingest.cpuMsPer1000Without / summary.ingest.cpuMsPer1000With;
 
 const f = (n) => (n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
 const md = [
@@ -158,7 +168,10 @@ const md = [
   '| MQTT QoS 1 ingest | median msg/s |', '|---|---|',
   `| without WebSocket clients | ${f(summary.ingest.withoutClients)} |`,
   `| with ${CLIENTS} clients (${f(summary.ingest.wsMessagesPerSec)} WebSocket msg/s out) | ${f(summary.ingest.withClients)} |`,
-  `| ratio | ${summary.ingest.ratio.toFixed(2)} |`,
+  `| ratio | ${summary.ingest.ratio.toFixed(2)} |`, '',
+  `Gateway CPU per 1,000 readings ingested (from /proc, insensitive to other load): ${f(summary.ingest.cpuMsPer1000Without)} ms without clients, `
+    + `${f(summary.ingest.cpuMsPer1000With)} ms with ${CLIENTS} clients: on a CPU-bound box ingest with clients runs at ${(summary.ingest.cpuRatio * 100).toFixed(0)}% of the rate without.`,
+  `1-minute load average during the ingest rounds: ${[...without, ...withWs].map((r) => r.loadavg.toFixed(1)).join(', ')}.`,
 ];
 mkdirSync('bench-results', { recursive: true });
 writeFileSync('bench-results/ws.json', JSON.stringify(summary, null, 2));
