@@ -29,22 +29,23 @@ export function printStatus(config: ResolvedConfig, options: { json: boolean }, 
       return 0;
     }
     const lines = [`gateway:       ${config.gateway.id} (${config.store.path})`];
-    if (!sync) lines.push(`uplink:        ${config.sync.enabled ? 'not started yet' : 'disabled (sync.enabled: false)'}`);
+    const live = sync && sync.state !== 'disabled' ? sync : null;
+    if (!live) lines.push(`uplink:        ${config.sync.enabled ? 'not started yet' : 'disabled (sync.enabled: false)'}`);
     else {
-      const retry = sync.nextAttemptAt && sync.state !== 'online' ? `, next attempt in ${age(sync.nextAttemptAt - now)}` : '';
-      lines.push(`uplink:        ${sync.state} (breaker ${sync.breaker}, ${sync.failures} consecutive failures${retry}) → ${sync.brokers.join(', ') || '-'}`);
-      lines.push(`status from:   ${age(now - sync.updatedAt)} ago${now - sync.updatedAt > 60_000 ? ' (is the gateway running?)' : ''}`);
+      const retry = live.nextAttemptAt && live.state !== 'online' ? `, next attempt in ${age(live.nextAttemptAt - now)}` : '';
+      lines.push(`uplink:        ${live.state} (breaker ${live.breaker}, ${live.failures} consecutive failures${retry}) → ${live.brokers.join(', ') || '-'}`);
+      lines.push(`status from:   ${age(now - live.updatedAt)} ago${now - live.updatedAt > 60_000 ? ' (is the gateway running?)' : ''}`);
     }
     const oldest = backlog.oldestCreatedAt === null ? '' : `, oldest ${age(now - backlog.oldestCreatedAt)}`;
     lines.push(`backlog:       ${backlog.events} events, ${mib(backlog.bytes)} of ${mib(config.sync.budget)} budget${oldest}`);
-    if (sync) {
-      const d = sync.lastDelivery;
+    if (live) {
+      const d = live.lastDelivery;
       lines.push(`last delivery: ${d ? `${new Date(d.at).toISOString()} (${age(now - d.at)} ago), ${d.events} events up to seq ${d.seq}` : 'none since the gateway started'}`);
-      lines.push(`delivered:     up to seq ${sync.deliveredSeq}, ${sync.sent} events since start`);
-      if (sync.lastError) lines.push(`last error:    ${sync.lastError.code} ${age(now - sync.lastError.at)} ago: ${sync.lastError.message}`);
-      const c = sync.compacted;
-      if (c.superseded + c.rolled_up + c.evicted > 0) lines.push(`compacted:     ${c.superseded} superseded, ${c.rolled_up} rolled up, ${c.evicted} evicted (reported upstream as Gap events)`);
+      lines.push(`delivered:     up to seq ${live.deliveredSeq}, ${live.sent} events since start`);
+      if (live.lastError) lines.push(`last error:    ${live.lastError.code} ${age(now - live.lastError.at)} ago: ${live.lastError.message}`);
     }
+    const c = sync?.compacted;
+    if (c && c.superseded + c.rolled_up + c.evicted > 0) lines.push(`compacted:     ${c.superseded} superseded, ${c.rolled_up} rolled up, ${c.evicted} evicted since start (reported upstream as Gap events)`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {
