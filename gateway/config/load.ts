@@ -14,10 +14,13 @@ export type ResolvedConfig = GatewayConfig & {
   registry: ReadonlyMap<string, SensorDefinition & { city: string }>;
 };
 
+/** A path segment as written in the file; a key that is empty, has spaces or dots is quoted so the path stays readable. */
+const segment = (key: PropertyKey) => (typeof key === 'string' && !/^[^\s.]+$/.test(key) ? JSON.stringify(key) : String(key));
+
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.flatMap((issue) => {
-    const at = issue.path.length ? issue.path.join('.') : '(root)';
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${at === '(root)' ? key : `${at}.${key}`}: unknown key`);
+    const at = issue.path.length ? issue.path.map(segment).join('.') : '(root)';
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${at === '(root)' ? segment(key) : `${at}.${segment(key)}`}: unknown key`);
     return [`${at}: ${issue.message}`];
   });
 }
@@ -95,7 +98,14 @@ export function loadConfigFile(file: string): ResolvedConfig {
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) throw new ConfigInvalidError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
-  return resolveConfig(doc.toJS() as ConfigInput, path.dirname(path.resolve(file)));
+  let input: ConfigInput;
+  try {
+    input = doc.toJS() as ConfigInput;
+  } catch (err) {
+    // the parser accepts some documents it cannot turn into values (an alias to an anchor that is not set)
+    throw new ConfigInvalidError([`${file}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return resolveConfig(input, path.dirname(path.resolve(file)));
 }
 
 export class ConfigInvalidError extends GatewayError {
