@@ -17,6 +17,7 @@ const portFree = (port: number) => new Promise<boolean>((resolve) => {
 describe('the demo: no config at all', () => {
   it('backfills through the broker and `ucid-gateway scores` prints valid UCID-V1 strings for both contexts', async () => {
     expect(await portFree(1883)).toBe(true);
+    expect(await portFree(8080)).toBe(true);
     const cwd = mkdtempSync(path.join(tmpdir(), 'ucid-demo-'));
     const env = { UCID_GATEWAY_CONFIG: '', CONFIGURATION_DIRECTORY: '', STATE_DIRECTORY: '' };
     const gateway = await GatewayProcess.spawn(['start'], path.join(cwd, 'data'), '', env, cwd);
