@@ -85,7 +85,12 @@ export class ModbusBus {
         this.onLost = reject;
       });
       const { data } = await Promise.race([request, guard]);
-      return fn === 'coil' || fn === 'discrete' ? (data as boolean[]).slice(0, count) : data;
+      // A TCP answer has no CRC: one whose byte count disagrees with the request is a bad frame, not values.
+      const bits = fn === 'coil' || fn === 'discrete';
+      if (bits ? data.length < count : data.length !== count) {
+        throw new ModbusRequestError('frame', `answer holds ${data.length} ${bits ? 'bits' : 'registers'}, ${count} were asked for`);
+      }
+      return bits ? (data as boolean[]).slice(0, count) : data;
     } catch (err) {
       const error = classify(err);
       // modbus-serial's TCP port emits no 'close' after a socket error (its close handler checks a flag the
