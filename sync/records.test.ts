@@ -14,7 +14,10 @@ describe('records', () => {
     const r = toUplinkRecord({ seq: 7, eventId: 'abc', kind: 'ScoreUpdate', topic: 'ucid.processed.scores', key: 'IST:8f:CLIMATE', payload: '{"a":1}', bytes: 20, createdAt: 0 },
       'gw-1', 'gw-1:7-9', 'T');
     expect(r).toEqual({ topic: 'ucid.processed.scores', key: 'IST:8f:CLIMATE', value: '{"a":1,"published_at":"T"}',
-      headers: { event_id: 'abc', correlation_id: 'gw-1:7-9', gateway_id: 'gw-1', kind: 'ScoreUpdate' } });
+      headers: { event_id: 'abc', correlation_id: 'gw-1:7-9', batch_id: 'gw-1:7-9', gateway_id: 'gw-1', kind: 'ScoreUpdate' } });
+    const traced = toUplinkRecord({ seq: 8, eventId: 'def', kind: 'ScoreUpdate', topic: 'ucid.processed.scores', key: 'k', payload: '{"a":1,"correlation_id":"gw-1/r42"}', bytes: 20, createdAt: 0 },
+      'gw-1', 'gw-1:7-9', 'T');
+    expect(traced.headers).toMatchObject({ correlation_id: 'gw-1/r42', batch_id: 'gw-1:7-9' });
     const cp = checkpointRecord('cp', { schema: 'ucid.checkpoint.v1', gateway_id: 'gw-1', transactional_id: 'ucid-gw-gw-1', from_seq: 7, seq: 9, events: 3, correlation_id: 'gw-1:7-9', published_at: 'T' });
     expect(cp.key).toBe('ucid-gw-gw-1');
     expect(JSON.parse(cp.value).seq).toBe(9);

@@ -8,13 +8,19 @@ export function withPublishedAt(payload: string, publishedAt: string): string {
   return JSON.stringify({ ...(JSON.parse(payload) as object), published_at: publishedAt });
 }
 
-/** Headers carry `event_id` (consumers that don't read committed dedupe on it) and the batch's correlation id. */
+const PAYLOAD_CORRELATION = /"correlation_id":"([^"\\]+)"/;
+
+/**
+ * Headers carry `event_id` (consumers that don't read committed dedupe on it), the event's own correlation id
+ * (the reading that led to it, DESIGN §8), else the batch's, and the batch's as `batch_id`.
+ */
 export function toUplinkRecord(row: OutboxRecord, gatewayId: string, correlationId: string, publishedAt: string): UplinkRecord {
+  const own = PAYLOAD_CORRELATION.exec(row.payload)?.[1];
   return {
     topic: row.topic,
     key: row.key,
     value: withPublishedAt(row.payload, publishedAt),
-    headers: { event_id: row.eventId, correlation_id: correlationId, gateway_id: gatewayId, kind: row.kind },
+    headers: { event_id: row.eventId, correlation_id: own ?? correlationId, batch_id: correlationId, gateway_id: gatewayId, kind: row.kind },
   };
 }
 

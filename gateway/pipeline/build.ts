@@ -23,6 +23,7 @@ export function buildPipeline(config: ResolvedConfig, store: Store, bus: Gateway
   const alertStore = new AlertStore(store.db);
   const alerts = new AlertStage(store, alertStore, directory, config.alerts, { gatewayId: config.gateway.id, city: config.gateway.city, startedAt: Date.now() });
   const pipeline = new Pipeline(store, validator, directory, scores, alerts, bus, metrics, log, {
+    gatewayId: config.gateway.id,
     unknownSensors: config.ingest.unknownSensors,
     groupCommitDelayMs: config.store.groupCommitDelay,
     maxBatchReadings: config.store.maxBatchReadings,

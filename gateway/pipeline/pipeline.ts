@@ -15,6 +15,7 @@ import type { SensorDirectory } from './sensor-directory.js';
 import type { ReadingValidator } from './validate.js';
 
 export interface PipelineOptions {
+  gatewayId: string;
   unknownSensors: 'accept' | 'quarantine';
   groupCommitDelayMs: number;
   maxBatchReadings: number;
@@ -106,7 +107,7 @@ export class Pipeline {
     const results = this.engine.tick(nowMs);
     try {
       const { scores, alerts } = this.store.transaction(() => {
-        const derived = this.persistDerived(results, nowMs);
+        const derived = this.persistDerived(results, nowMs, () => `${this.options.gatewayId}/t${nowMs}`);
         return { scores: derived.scores, alerts: [...this.alerts.onTick(nowMs), ...derived.alerts] };
       });
       this.publish([], results, scores, alerts);
@@ -136,8 +137,14 @@ export class Pipeline {
     }
     for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
       const results: WindowRow[] = [];
-      for (const reading of page) results.push(...this.engine.add(reading, { replay: true }).results);
-      this.store.transaction(() => this.persistDerived(results, nowMs, { replay: true }));
+      const correlations = new Map<WindowRow, string>();
+      for (const reading of page) {
+        for (const result of this.engine.add(reading, { replay: true }).results) {
+          results.push(result);
+          correlations.set(result, `${this.options.gatewayId}/r${reading.id}`);
+        }
+      }
+      this.store.transaction(() => this.persistDerived(results, nowMs, (w) => correlations.get(w)!, { replay: true }));
       readings += page.length;
       windows += results.length;
       id = page[page.length - 1]!.id + 1;
@@ -221,6 +228,7 @@ export class Pipeline {
     let scores: ScoreUpdate[] = [];
     let alerts: AlertEvent[] = [];
     let quarantined = 0;
+    const correlations = new Map<WindowRow, string>();
     const endTimer = this.metrics.commitSeconds.startTimer();
     try {
       ({ scores, alerts } = this.store.transaction(() => {
@@ -230,15 +238,18 @@ export class Pipeline {
           for (const reading of item.readings) {
             this.rememberKey(reading);
             const outcome = this.engine.add(reading);
-            this.store.insertReading(reading, outcome.status);
+            const rowId = this.store.insertReading(reading, outcome.status);
             committed.push(reading);
             if (outcome.status !== 'on_time') this.metrics.messages.inc({ source: reading.source, status: outcome.status });
-            for (const result of outcome.results) windows.push(result);
+            for (const result of outcome.results) {
+              windows.push(result);
+              correlations.set(result, `${this.options.gatewayId}/r${rowId}`);
+            }
           }
         }
         if (quarantined) this.store.trimQuarantine(this.options.quarantineMaxRows);
         const readingAlerts = this.alerts.onReadings(committed);
-        const derived = this.persistDerived(windows, now);
+        const derived = this.persistDerived(windows, now, (w) => correlations.get(w)!);
         return { scores: derived.scores, alerts: [...readingAlerts, ...derived.alerts] };
       }));
     } catch (err) {
@@ -271,14 +282,17 @@ export class Pipeline {
   }
 
   /** Window rows, the scores they change and the score alerts those raise; on replay, alerts are left alone. */
-  private persistDerived(results: readonly WindowRow[], nowMs: number, options: { replay?: boolean } = {}): { scores: ScoreUpdate[]; alerts: AlertEvent[] } {
+  private persistDerived(
+    results: readonly WindowRow[], nowMs: number, correlationOf: (w: WindowRow) => string, options: { replay?: boolean } = {},
+  ): { scores: ScoreUpdate[]; alerts: AlertEvent[] } {
     const tumbling: WindowRow[] = [];
     for (const w of results) {
       if (w.kind === 'sliding' || (options.replay && this.store.hasWindow(w))) continue;
-      this.store.upsertWindow(w);
+      this.store.upsertWindow(w, correlationOf(w));
       if (w.kind === 'tumbling') tumbling.push(w);
     }
-    const scores = tumbling.length ? this.scores.onTumblingWindows(tumbling, nowMs) : [];
+    const scores = tumbling.length ? this.scores.onTumblingWindows(tumbling, nowMs, correlationOf) : [];
+    for (const s of scores) this.log.debug({ correlationId: s.correlationId, ucid: s.ucid, score: s.score, revision: s.revision }, 'score update');
     return { scores, alerts: scores.length && !options.replay ? this.alerts.onScores(scores) : [] };
   }
 

@@ -16,6 +16,8 @@ export interface ScoreStageOptions {
 export interface ScoreUpdate extends ScoreRow {
   flagList: string[];
   key: string;
+  /** Of the reading whose window change led to this update (DESIGN §8 logs; Kafka header). */
+  correlationId: string;
 }
 
 /**
@@ -26,24 +28,25 @@ export interface ScoreUpdate extends ScoreRow {
 export class ScoreStage {
   constructor(private readonly store: Store, private readonly directory: SensorDirectory, private readonly options: ScoreStageOptions) {}
 
-  onTumblingWindows(windows: readonly WindowRow[], nowMs: number): ScoreUpdate[] {
-    const dirty = new Map<string, { cell: string; context: string; startMs: number; endMs: number }>();
+  onTumblingWindows(windows: readonly WindowRow[], nowMs: number, correlationOf: (w: WindowRow) => string = () => `${this.options.gatewayId}/recompute`): ScoreUpdate[] {
+    const dirty = new Map<string, { cell: string; context: string; startMs: number; endMs: number; correlationId: string }>();
     for (const w of windows) {
       const placement = this.directory.lookup(w.sensorId);
       if (!placement) continue;
       for (const context of this.directory.contextsFor(placement, w.metric)) {
-        dirty.set(`${placement.cell}|${context}|${w.startMs}`, { cell: placement.cell, context, startMs: w.startMs, endMs: w.endMs });
+        const key = `${placement.cell}|${context}|${w.startMs}`;
+        if (!dirty.has(key)) dirty.set(key, { cell: placement.cell, context, startMs: w.startMs, endMs: w.endMs, correlationId: correlationOf(w) });
       }
     }
     const updates: ScoreUpdate[] = [];
     for (const target of dirty.values()) {
-      const update = this.compute(target.cell, target.context, target.startMs, target.endMs, nowMs);
+      const update = this.compute(target.cell, target.context, target.startMs, target.endMs, nowMs, target.correlationId);
       if (update) updates.push(update);
     }
     return updates;
   }
 
-  private compute(cell: string, context: string, startMs: number, endMs: number, nowMs: number): ScoreUpdate | null {
+  private compute(cell: string, context: string, startMs: number, endMs: number, nowMs: number, correlationId: string): ScoreUpdate | null {
     const rule = this.options.rules[context];
     if (!rule) return null;
     const inputs: MetricAggregate[] = [];
@@ -85,16 +88,16 @@ export class ScoreStage {
       h3Index: cell, context, windowEnd: endMs, windowStart: startMs, city, revision, score: result.score,
       grade: gradeFor(result.score), confidence: result.confidence, flags, ucid, eventId: id, computedAt: nowMs,
     };
-    this.store.upsertScore(row);
+    this.store.upsertScore(row, correlationId);
     this.store.insertOutbox({
       eventId: id, kind: 'ScoreUpdate', topic: TOPICS.scores, key, createdAt: nowMs, windowEnd: endMs, compactionKey: `${key}|${endMs}`,
       payload: JSON.stringify({
         schema: SCORE_SCHEMA, kind: 'ScoreUpdate', event_id: id, gateway_id: this.options.gatewayId, ucid, city, h3_index: cell,
         h3_res: this.options.h3Resolution, context, score: result.score, grade: row.grade, confidence: result.confidence,
         flags: result.flags, window: { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), revision },
-        timestamp: new Date(endMs).toISOString(),
+        timestamp: new Date(endMs).toISOString(), correlation_id: correlationId,
       }),
     });
-    return { ...row, flagList: result.flags, key };
+    return { ...row, flagList: result.flags, key, correlationId };
   }
 }

@@ -66,16 +66,16 @@ export class Store {
       insertQuarantine: db.prepare('INSERT INTO quarantine (received_at, source, origin, reason, payload) VALUES (?, ?, ?, ?, ?)'),
       trimQuarantine: db.prepare('DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?'),
       upsertWindow: db.prepare(`INSERT OR REPLACE INTO window_results (kind, sensor_id, start_ms, metric, end_ms, revision, count, mean, min, max,
-        last, stddev, uncertain_count, bad_count, first_ts, last_ts) VALUES (@kind, @sensorId, @startMs, @metric, @endMs, @revision, @count,
-        @mean, @min, @max, @last, @stddev, @uncertainCount, @badCount, @firstTs, @lastTs)`),
+        last, stddev, uncertain_count, bad_count, first_ts, last_ts, correlation_id) VALUES (@kind, @sensorId, @startMs, @metric, @endMs,
+        @revision, @count, @mean, @min, @max, @last, @stddev, @uncertainCount, @badCount, @firstTs, @lastTs, @correlationId)`),
       windowRevision: db.prepare('SELECT revision FROM window_results WHERE kind = ? AND sensor_id = ? AND start_ms = ? AND metric = ?'),
       windowsAt: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results WHERE kind = 'tumbling' AND sensor_id = ? AND start_ms = ?`),
       latestWindowsBefore: db.prepare(`SELECT ${WINDOW_COLUMNS} FROM window_results w WHERE kind = 'tumbling' AND sensor_id = ?
         AND start_ms = (SELECT max(start_ms) FROM window_results WHERE kind = 'tumbling' AND sensor_id = w.sensor_id AND start_ms < ? AND start_ms >= ?)`),
       scoreAt: db.prepare(`SELECT ${SCORE_COLUMNS} FROM scores WHERE h3_index = ? AND context = ? AND window_end = ?`),
       upsertScore: db.prepare(`INSERT OR REPLACE INTO scores (h3_index, context, window_end, window_start, city, revision, score, grade, confidence,
-        flags, ucid, event_id, computed_at) VALUES (@h3Index, @context, @windowEnd, @windowStart, @city, @revision, @score, @grade, @confidence,
-        @flags, @ucid, @eventId, @computedAt)`),
+        flags, ucid, event_id, computed_at, correlation_id) VALUES (@h3Index, @context, @windowEnd, @windowStart, @city, @revision, @score,
+        @grade, @confidence, @flags, @ucid, @eventId, @computedAt, @correlationId)`),
       insertOutbox: db.prepare(`INSERT OR IGNORE INTO outbox (event_id, kind, topic, msg_key, payload, bytes, created_at, window_end, compaction_key)
         VALUES (@eventId, @kind, @topic, @key, @payload, @bytes, @createdAt, @windowEnd, @compactionKey)`),
       readingAt: db.prepare('SELECT received_at AS receivedAt FROM readings WHERE id >= ? ORDER BY id LIMIT 1'),
@@ -97,8 +97,9 @@ export class Store {
     return this.db.transaction(work).immediate();
   }
 
-  insertReading(r: Reading, lateness: Lateness): void {
-    this.statements.insertReading.run(r.sensorId, r.metric, r.value, r.unit, r.ts, r.tsFromArrival ? 1 : 0, r.quality, r.source, r.receivedAt, lateness);
+  /** Returns the reading's row id. */
+  insertReading(r: Reading, lateness: Lateness): number {
+    return Number(this.statements.insertReading.run(r.sensorId, r.metric, r.value, r.unit, r.ts, r.tsFromArrival ? 1 : 0, r.quality, r.source, r.receivedAt, lateness).lastInsertRowid);
   }
 
   insertQuarantine(input: RejectedInput, receivedAt: number): void {
@@ -110,8 +111,8 @@ export class Store {
     this.statements.trimQuarantine.run(maxRows);
   }
 
-  upsertWindow(w: WindowRow): void {
-    this.statements.upsertWindow.run(w);
+  upsertWindow(w: WindowRow, correlationId: string | null = null): void {
+    this.statements.upsertWindow.run({ ...w, correlationId });
   }
 
   /** Whether this window's revision (or a later one) is already stored: a replay re-emits what was committed. */
@@ -133,8 +134,8 @@ export class Store {
     return this.statements.scoreAt.get(h3Index, context, windowEnd) as ScoreRow | undefined;
   }
 
-  upsertScore(row: ScoreRow): void {
-    this.statements.upsertScore.run(row);
+  upsertScore(row: ScoreRow, correlationId: string | null = null): void {
+    this.statements.upsertScore.run({ ...row, correlationId });
   }
 
   latestScores(filter: ScoreFilter = {}): ScoreRow[] {

@@ -45,7 +45,7 @@ export function scoreUpdate(h3Index: string, context: string, score: number, win
   return {
     h3Index, context, windowEnd, windowStart: windowEnd - 300_000, city: 'IST', revision: 0, score, grade: 'B', confidence: 0.9, flags: '',
     ucid: `UCID-V1:IST:+41.015:+28.979:9:${h3Index}:2026W48T12:${context}:B:0.90:`, eventId: `e-${h3Index}-${context}-${windowEnd}-${score}`,
-    computedAt: windowEnd, flagList: [], key: `IST:${h3Index}:${context}`,
+    computedAt: windowEnd, flagList: [], key: `IST:${h3Index}:${context}`, correlationId: `test/${h3Index}`,
   };
 }
 
