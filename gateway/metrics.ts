@@ -39,7 +39,7 @@ export function createMetrics() {
     pipelineStalled: new Gauge({ name: 'ucid_pipeline_stalled', help: '1 while pending readings have gone uncommitted past the stall threshold', registers }),
     configReloads: new Counter({ name: 'ucid_config_reloads_total', help: 'SIGHUP reloads by result', labelNames: ['result'], registers }),
     stageSeconds: new Histogram({
-      name: 'ucid_pipeline_stage_seconds', help: 'Pipeline stage duration (tick: idle window close and scoring; rebuild: start-up window replay; retention)', labelNames: ['stage'], registers,
+      name: 'ucid_pipeline_stage_seconds', help: 'Pipeline stage duration per batch (persist+windows, scores+alerts; the whole commit is ucid_store_commit_seconds), tick, rebuild, retention', labelNames: ['stage'], registers,
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     }),
   };

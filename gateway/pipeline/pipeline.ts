@@ -50,6 +50,7 @@ export class Pipeline {
   private readonly knownKeys = new Set<string>();
   /** A rebuild after a failed commit failed too: the engine is half replayed, so nothing commits until one succeeds. */
   private needsRebuild = false;
+  private readonly stageByName = new Map<string, ReturnType<GatewayMetrics['stageSeconds']['labels']>>();
   private readonly latencyBySource = new Map<string, ReturnType<GatewayMetrics['latency']['labels']>>();
 
   constructor(
@@ -162,6 +163,15 @@ export class Pipeline {
     this.flush();
   }
 
+  private stageOf(stage: string) {
+    let child = this.stageByName.get(stage);
+    if (!child) {
+      child = this.metrics.stageSeconds.labels({ stage });
+      this.stageByName.set(stage, child);
+    }
+    return child;
+  }
+
   /** prom-client hashes label objects on every call: keep each source's histogram child. */
   private latencyOf(source: string) {
     let child = this.latencyBySource.get(source);
@@ -230,6 +240,7 @@ export class Pipeline {
     let quarantined = 0;
     const correlations = new Map<WindowRow, string>();
     const endTimer = this.metrics.commitSeconds.startTimer();
+    const started = performance.now();
     try {
       ({ scores, alerts } = this.store.transaction(() => {
         for (const item of work) {
@@ -248,8 +259,12 @@ export class Pipeline {
           }
         }
         if (quarantined) this.store.trimQuarantine(this.options.quarantineMaxRows);
+        const persisted = performance.now();
         const readingAlerts = this.alerts.onReadings(committed);
         const derived = this.persistDerived(windows, now, (w) => correlations.get(w)!);
+        const derivedAt = performance.now();
+        this.stageOf('persist+windows').observe((persisted - started) / 1000);
+        this.stageOf('scores+alerts').observe((derivedAt - persisted) / 1000);
         return { scores: derived.scores, alerts: [...readingAlerts, ...derived.alerts] };
       }));
     } catch (err) {
