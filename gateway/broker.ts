@@ -1,4 +1,4 @@
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { listenPlain, listenTls } from './broker-security/listeners.js';
@@ -6,6 +6,7 @@ import type { BrokerSecurity } from './broker-security/security.js';
 import type { Logger } from 'pino';
 import type { EmbeddedBrokerPort } from '../drivers/driver.js';
 import type { GatewayMetrics } from './metrics.js';
+import { guardPacketSize } from './mqtt-packet-guard.js';
 
 type PublishHandler = Parameters<EmbeddedBrokerPort['onPublish']>[0];
 
@@ -72,10 +73,19 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
     aedes.on('clientError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'));
 
-    const plain = await listenPlain(aedes.handle, security, options.host, options.port);
+    // No packet may declare more than a maximal PUBLISH (payload limit + a 64 KiB topic + id and properties).
+    const maxPacket = options.maxPayloadBytes + 128 * 1024;
+    const handle = (socket: Socket) => {
+      guardPacketSize(socket, maxPacket, (declared) => {
+        metrics.mqttRefused.inc({ reason: 'packet_too_large' });
+        log.warn({ remoteAddress: socket.remoteAddress, declared, limit: maxPacket }, 'mqtt packet over the size limit; connection closed');
+      });
+      aedes.handle(socket);
+    };
+    const plain = await listenPlain(handle, security, options.host, options.port);
     const server = plain.server;
     server.on('error', (err) => log.error({ err }, 'mqtt listener error'));
-    const tls = options.tls ? await listenTls(aedes.handle, security, options.tls.host, options.tls.port, options.tls.options) : null;
+    const tls = options.tls ? await listenTls(handle, security, options.tls.host, options.tls.port, options.tls.options) : null;
     tls?.server.on('error', (err) => log.error({ err }, 'mqtt tls listener error'));
     broker = new EmbeddedBroker(aedes, server, options.host, plain.port, options.topicPrefix, options.maxPayloadBytes, tls?.server ?? null, tls?.port ?? null);
     log.info({ host: options.host, port: plain.port, tlsPort: tls?.port ?? null }, 'mqtt broker listening');
