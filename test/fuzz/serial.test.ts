@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineFramer, Sds011Framer, checksum, decodeSds011 } from '../../drivers/serial/framing.js';
 import { parseLine } from '../../drivers/serial/parse.js';
-import { serialSchema } from '../../drivers/serial/schema.js';
+import { serialSchema, type LineFormat } from '../../drivers/serial/schema.js';
 
 // Issue 8 bad input: serial lines and frames as a noisy RS-232/USB line delivers them: any bytes, cut anywhere.
 const chunked = (bytes: Uint8Array, cuts: number[]) => {
@@ -31,7 +31,7 @@ const formats = [
   serialSchema.parse({ type: 'serial', path: '/dev/null', sensorId: 's', format: { kind: 'json', fields: { pm25: 'pm25', 'a.b': { metric: 'no2', scale: 0.1 } }, tsField: 'ts', sensorIdField: 'id' } }).format,
   serialSchema.parse({ type: 'serial', path: '/dev/null', sensorId: 's', format: { kind: 'csv', columns: ['id', 'ts', 'pm25', 'temp'], fields: { pm25: 'pm25', temp: 'temperature' }, tsField: 'ts', sensorIdField: 'id' } }).format,
   serialSchema.parse({ type: 'serial', path: '/dev/null', sensorId: 's', format: { kind: 'regex', pattern: 'PM2\\.5=(?<pm>[-0-9.eE]+)(?: T=(?<t>\\S+))?', fields: { pm: 'pm25', t: 'temperature' } } }).format,
-] as const;
+] as LineFormat[];
 
 describe('fuzz: serial lines and frames', () => {
   it('line framing does not depend on how the bytes are chunked, and no frame is longer than the limit or holds the delimiter', () => {
