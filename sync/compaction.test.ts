@@ -110,6 +110,20 @@ describe('compactOutbox', () => {
     expect(left(store).filter((r) => r.seq <= protectedSeq).map((r) => r.seq)).toEqual(before);
   });
 
+  it('keeps each Gap event to at most 1,000 keys', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-compact-'));
+    const store = new Store(path.join(dir, 'gw.db'));
+    stores.push({ store, dir });
+    const rows = scoreBacklog(GW, cells(1300), ['CLIMATE', 'TRANSIT'], 2, LAST_END);
+    writeRows(store, rows);
+    const result = await compactOutbox(store, policy(100_000), () => 0, NOW);
+    const gaps = left(store).filter((r) => r.kind === 'Gap').map((r) => JSON.parse(r.payload) as { keys: Record<string, number>; dropped: number });
+    expect(gaps.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...gaps.map((g) => Object.keys(g.keys).length))).toBeLessThanOrEqual(1_000);
+    expect(gaps.reduce((n, g) => n + g.dropped, 0)).toBe(result.dropped.evicted);
+    expectAccounted(countByKey(rows.map((r) => r.key)), left(store));
+  });
+
   it('does nothing within budget', async () => {
     const { store } = filledStore();
     const events = backlogStats(store.db).events;

@@ -32,6 +32,8 @@ interface Row {
 }
 
 const CHUNK = 5_000;
+/** Keeps a Gap event small (~40 kB): its `keys` map lists at most this many keys. */
+const GAP_MAX_KEYS = 1_000;
 /** DESIGN §6: only these may be dropped; alerts (and anomalies, source-down events, gaps) never are. */
 const DROPPABLE = `kind IN ('ScoreUpdate', 'WindowResult') AND topic <> 'ucid.alerts'`;
 const COLUMNS = 'seq, kind, topic, msg_key AS key, window_end AS windowEnd, bytes';
@@ -55,8 +57,10 @@ export async function compactOutbox(store: Store, policy: CompactionPolicy, prot
     store.transaction(() => {
       outbox.deleteRows(rows);
       for (const topic of new Set(rows.map((r) => r.topic))) {
-        writeGap(store, policy, rows.filter((r) => r.topic === topic), reason, detail, nowMs);
-        result.gapEvents++;
+        for (const group of byKeyCount(rows.filter((r) => r.topic === topic), GAP_MAX_KEYS)) {
+          writeGap(store, policy, group, reason, detail, nowMs);
+          result.gapEvents++;
+        }
       }
     });
     result.dropped[reason] += rows.length;
@@ -113,6 +117,21 @@ export async function compactOutbox(store: Store, policy: CompactionPolicy, prot
   result.bytesAfter = bytes();
   result.overBudget = result.bytesAfter > policy.budgetBytes;
   return result;
+}
+
+/** Consecutive runs of `rows` with at most `max` distinct keys each. */
+function byKeyCount(rows: readonly Row[], max: number): Row[][] {
+  const groups: Row[][] = [];
+  let keys = new Set<string>();
+  for (const r of rows) {
+    if (!keys.has(r.key) && keys.size === max) {
+      keys = new Set();
+    }
+    if (keys.size === 0) groups.push([]);
+    keys.add(r.key);
+    groups[groups.length - 1]!.push(r);
+  }
+  return groups;
 }
 
 /** The Gap event (DESIGN §6): what was dropped, why, which keys and windows, so the central side can tell. */

@@ -61,6 +61,20 @@ describe.skipIf(!SHARED_KAFKA)('kafkajs transactions against the local Kafka 4.x
     expect(cps.map((r) => JSON.parse(r.payload!).seq)).toEqual([2, 4]);
   });
 
+  it('splits a transaction so no partition gets a record batch over the broker limit (1 MiB), uncompressed', async () => {
+    const id = `ucid-gw-client3-${suffix}`;
+    const kafka = createKafka({ brokers: [SHARED_KAFKA], tls: false, sasl: null, connectionTimeout: 5_000, requestTimeout: 30_000 }, 'test', log);
+    const c = new KafkajsUplink(kafka, [SHARED_KAFKA], { transactionalId: id, checkpointTopic: cpTopic, compression: 'none', requestTimeoutMs: 30_000 });
+    clients.push(c);
+    await c.connect();
+    const topic = `t.client.big.${suffix}`;
+    await c.ensureTopics([topic, cpTopic], true);
+    const big = Array.from({ length: 60 }, (_, i) => ({ topic, key: 'one-key', value: `${i}:${'x'.repeat(50_000)}`, headers: { event_id: String(i) } }));
+    await c.sendTransaction(big, checkpoint(id, 60), () => undefined);
+    const seen = await kcatReadCommitted(SHARED_KAFKA, topic);
+    expect(seen.map((r) => r.headers.event_id)).toEqual(big.map((r) => r.headers.event_id));
+  });
+
   it('names a missing topic and the fix when it may not create it', async () => {
     const c = uplink(`ucid-gw-client2-${suffix}`);
     await c.connect();

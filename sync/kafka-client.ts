@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import {
+  CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type SASLOptions,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { GatewayError } from '../gateway/errors.js';
 import type { SyncConfig } from './schema.js';
 import { createMissingTopics, topicSpecs, type TopicAdmin, type TopicSpec } from './topics.js';
 import { describeUplinkError, type RecordPosition, type UplinkClient, type UplinkRecord } from './uplink.js';
+
+const PARTITION_BATCH_BYTES = 900_000;
+const RECORD_OVERHEAD_BYTES = 70;
 
 export type KafkaConnectionConfig = Pick<SyncConfig, 'brokers' | 'tls' | 'sasl' | 'connectionTimeout' | 'requestTimeout'>;
 
@@ -61,6 +66,8 @@ export class KafkajsUplink implements UplinkClient {
   private producer: Producer | null = null;
   private admin: Admin | null = null;
   private readonly knownTopics = new Set<string>();
+  private readonly partitionCounts = new Map<string, PartitionMetadata[]>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly where: string;
 
   constructor(private readonly kafka: Kafka, brokers: readonly string[], private readonly options: KafkajsUplinkOptions) {
@@ -102,6 +109,7 @@ export class KafkajsUplink implements UplinkClient {
         const unknown = missing.filter((t) => !specs.some((s) => s.topic === t)).map((topic): TopicSpec => ({ topic, partitions: 1, config: {} }));
         await createMissingTopics(kafkajsTopicAdmin(this.admin), [...specs, ...unknown]);
       }
+      for (const t of (await this.admin.fetchTopicMetadata({ topics: wanted })).topics) this.partitionCounts.set(t.name, t.partitions);
       for (const t of wanted) this.knownTopics.add(t);
     } catch (err) {
       throw describeUplinkError(err, this.where);
@@ -111,20 +119,17 @@ export class KafkajsUplink implements UplinkClient {
   async sendTransaction(records: readonly UplinkRecord[], checkpoint: UplinkRecord, beforeCommit: (position: RecordPosition) => void | Promise<void>): Promise<void> {
     const producer = this.producer;
     if (!producer) throw new GatewayError('UPLINK_UNAVAILABLE', 'not connected');
-    const byTopic = new Map<string, Array<{ key: string; value: string; headers: Record<string, string> }>>();
-    for (const r of [...records, checkpoint]) {
-      let list = byTopic.get(r.topic);
-      if (!list) byTopic.set(r.topic, (list = []));
-      list.push({ key: r.key, value: r.value, headers: r.headers });
-    }
     let tx: Awaited<ReturnType<Producer['transaction']>> | null = null;
     try {
       tx = await producer.transaction();
-      const metadata = await tx.sendBatch({
-        acks: -1, timeout: this.options.requestTimeoutMs,
-        compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      const metadata: RecordMetadata[] = [];
+      for (const chunk of this.chunks([...records, checkpoint])) {
+        metadata.push(...await tx.sendBatch({
+          acks: -1, timeout: this.options.requestTimeoutMs,
+          compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          topicMessages: [...chunk].map(([topic, messages]) => ({ topic, messages })),
+        }));
+      }
       const cp = metadata.find((m) => m.topicName === checkpoint.topic);
       if (!cp || cp.baseOffset === undefined) throw new GatewayError('UPLINK_UNAVAILABLE', 'no offset returned for the checkpoint record');
       await beforeCommit({ topic: checkpoint.topic, partition: cp.partition, offset: cp.baseOffset });
@@ -133,6 +138,33 @@ export class KafkajsUplink implements UplinkClient {
       if (tx?.isActive()) await tx.abort().catch(() => undefined);
       throw describeUplinkError(err, this.where);
     }
+  }
+
+  /**
+   * kafkajs puts all of a request's records for one partition in one record batch and never splits it; the
+   * broker refuses batches over message.max.bytes (1 MiB by default). So a transaction goes out in requests
+   * that keep each partition under PARTITION_BATCH_BYTES (uncompressed), in order.
+   */
+  private *chunks(records: readonly UplinkRecord[]): Generator<Map<string, Message[]>> {
+    let chunk = new Map<string, Message[]>();
+    let perPartition = new Map<string, number>();
+    for (const r of records) {
+      const meta = this.partitionCounts.get(r.topic);
+      const partition = meta ? this.partitioner({ topic: r.topic, partitionMetadata: meta, message: { key: r.key, value: null } }) : 0;
+      const id = `${r.topic}/${partition}`;
+      let size = RECORD_OVERHEAD_BYTES + Buffer.byteLength(r.key) + Buffer.byteLength(r.value);
+      for (const [k, v] of Object.entries(r.headers)) size += k.length + Buffer.byteLength(v);
+      if (chunk.size > 0 && (perPartition.get(id) ?? 0) + size > PARTITION_BATCH_BYTES) {
+        yield chunk;
+        chunk = new Map();
+        perPartition = new Map();
+      }
+      perPartition.set(id, (perPartition.get(id) ?? 0) + size);
+      let list = chunk.get(r.topic);
+      if (!list) chunk.set(r.topic, (list = []));
+      list.push({ key: r.key, value: r.value, headers: r.headers });
+    }
+    if (chunk.size > 0) yield chunk;
   }
 
   async isCommitted(position: RecordPosition, timeoutMs: number): Promise<boolean> {
@@ -171,6 +203,7 @@ export class KafkajsUplink implements UplinkClient {
     this.producer = null;
     this.admin = null;
     this.knownTopics.clear();
+    this.partitionCounts.clear();
     await Promise.allSettled([producer?.disconnect(), admin?.disconnect()]);
   }
 }
