@@ -8,7 +8,6 @@ import { createLogger } from './logger.js';
 import { Gateway } from './gateway.js';
 import { printScores } from './commands/scores.js';
 import { printAlerts } from './commands/alerts.js';
-import { kafkaCommand } from './commands/kafka.js';
 import { printStatus } from './commands/status.js';
 import { passwdCommand } from './broker-security/passwd-command.js';
 import { installServiceSignals } from './service/signals.js';
@@ -96,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     case 'status':
       return printStatus(loadConfig(values.config), { json: values.json ?? false });
     case 'kafka':
-      return kafkaCommand(positionals, loadConfig(values.config), { replicationFactor: values['replication-factor'], raw: values.raw ?? false });
+      return (await import('./commands/kafka.js')).kafkaCommand(positionals, loadConfig(values.config), { replicationFactor: values['replication-factor'], raw: values.raw ?? false });
     case 'passwd':
       return passwdCommand(positionals[0], values.file);
     default:

@@ -4,7 +4,7 @@ import type { Store } from '../gateway/store/store.js';
 import { sleep } from './backoff.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker, type BreakerState } from './breaker.js';
 import { compactOutbox, type DropReason } from './compaction.js';
-import { KafkajsUplink, createKafka } from './kafka-client.js';
+import { LazyKafkajsUplink } from './lazy-uplink.js';
 import type { SyncMetrics } from './metrics.js';
 import { SyncOutbox, type BacklogStats, type OutboxRecord } from './outbox.js';
 import { prepareBatch, type Batch } from './records.js';
@@ -77,9 +77,7 @@ export class SyncWorker {
     this.outbox.recount();
     this.transactionalId = config.transactionalId ?? `ucid-gw-${options.gatewayId}`;
     this.breaker = new CircuitBreaker(config.breakerThreshold, { initialMs: config.retry.initial, maxMs: config.retry.max, multiplier: config.retry.multiplier });
-    this.client = !config.enabled ? null : options.client ?? new KafkajsUplink(createKafka(config, this.transactionalId, log), config.brokers, {
-      transactionalId: this.transactionalId, checkpointTopic: config.checkpointTopic, compression: config.compression, requestTimeoutMs: config.requestTimeout,
-    });
+    this.client = !config.enabled ? null : options.client ?? new LazyKafkajsUplink(config, this.transactionalId, log);
     this.current = {
       enabled: config.enabled, state: config.enabled ? 'connecting' : 'disabled', breaker: 'closed', failures: 0, nextAttemptAt: null,
       brokers: [...config.brokers], transactionalId: this.transactionalId, lastError: null, lastDelivery: null,
