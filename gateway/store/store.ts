@@ -52,6 +52,8 @@ export function latestScores(db: SqliteDatabase, filter: ScoreFilter): ScoreRow[
     ORDER BY city, context, h3_index`).all({ city: filter.city ?? null, context: filter.context ?? null }) as ScoreRow[];
 }
 
+type ReplayRow = [id: number, sensorId: string, metric: string, value: number, ts: number, quality: Reading['quality'], receivedAt: number];
+
 /** The one SQLite file (DESIGN §1.3). Statements are prepared once; callers group writes in `transaction`. */
 export class Store {
   readonly db: SqliteDatabase;
@@ -81,8 +83,7 @@ export class Store {
       readingAt: db.prepare('SELECT received_at AS receivedAt FROM readings WHERE id >= ? ORDER BY id LIMIT 1'),
       maxReadingId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM readings'),
       minReadingId: db.prepare('SELECT coalesce(min(id), 0) AS id FROM readings'),
-      readingsPage: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
-        source, received_at AS receivedAt FROM readings WHERE id >= ? ORDER BY id LIMIT ?`),
+      readingsPage: db.prepare(`SELECT id, sensor_id, metric, value, ts, quality, received_at FROM readings WHERE id >= ? ORDER BY id LIMIT ?`).raw(true),
       deleteReadingsUpTo: db.prepare('DELETE FROM readings WHERE id <= ?'),
       readingKeys: db.prepare('SELECT sensor_id AS sensorId, metric FROM reading_keys'),
       insertReadingKey: db.prepare('INSERT OR IGNORE INTO reading_keys (sensor_id, metric) VALUES (?, ?)'),
@@ -160,9 +161,14 @@ export class Store {
     return low;
   }
 
-  /** Readings in arrival order from `id`, a page at a time (better-sqlite3 cannot write while a query iterates). */
+  /**
+   * Readings in arrival order from `id`, a page at a time (better-sqlite3 cannot write while a query iterates),
+   * with only what the window engine reads: a restart replays tens of thousands, so rows come back as arrays.
+   */
   readingsPage(id: number, limit: number): Array<Reading & { id: number }> {
-    return this.statements.readingsPage.all(id, limit) as Array<Reading & { id: number }>;
+    return (this.statements.readingsPage.all(id, limit) as ReplayRow[]).map(([rowId, sensorId, metric, value, ts, quality, receivedAt]) => ({
+      id: rowId, sensorId, metric, value, ts, quality, receivedAt, unit: '', source: '',
+    }));
   }
 
   readingKeys(): Array<{ sensorId: string; metric: string }> {
