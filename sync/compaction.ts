@@ -51,6 +51,8 @@ export async function compactOutbox(store: Store, policy: CompactionPolicy, prot
   const result: CompactionResult = { dropped: { superseded: 0, rolled_up: 0, evicted: 0 }, gapEvents: 0, bytesBefore: bytes(), bytesAfter: 0, overBudget: false };
   const done = () => bytes() <= target;
   const outbox = new SyncOutbox(store);
+  // Delivered rows only wait to be purged: never dropped (nor counted) here.
+  const floor = () => Math.max(protectedSeq(), outbox.deliveredSeq());
 
   const drop = (rows: readonly Row[], reason: DropReason, detail: Record<string, unknown> = {}) => {
     if (rows.length === 0) return;
@@ -69,7 +71,7 @@ export async function compactOutbox(store: Store, policy: CompactionPolicy, prot
   if (!done()) {
     const superseded = db.prepare(`SELECT ${COLUMNS} FROM outbox o WHERE compaction_key IS NOT NULL AND seq > ? AND ${DROPPABLE}
       AND EXISTS (SELECT 1 FROM outbox n WHERE n.compaction_key = o.compaction_key AND n.seq > o.seq) ORDER BY seq LIMIT ?`);
-    for (let rows: Row[]; !done() && (rows = superseded.all(protectedSeq(), CHUNK) as Row[]).length;) {
+    for (let rows: Row[]; !done() && (rows = superseded.all(floor(), CHUNK) as Row[]).length;) {
       drop(rows, 'superseded');
       await yieldToLoop();
     }
@@ -79,13 +81,13 @@ export async function compactOutbox(store: Store, policy: CompactionPolicy, prot
   for (const step of policy.rollupStepsMs) {
     if (done()) break;
     const first = db.prepare(`SELECT min(window_end) AS w FROM outbox WHERE window_end IS NOT NULL AND kind = 'ScoreUpdate' AND seq > ?`)
-      .get(protectedSeq()) as { w: number | null };
+      .get(floor()) as { w: number | null };
     if (first.w === null) break;
     const span = step * Math.max(1, Math.ceil(6 * 3_600_000 / step));
     const end = Math.floor(cutoff / step) * step;
     const inRange = db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE window_end > ? AND window_end <= ? AND kind = 'ScoreUpdate' AND seq > ? AND ${DROPPABLE} ORDER BY seq`);
     for (let from = Math.floor((first.w - 1) / step) * step; from < end && !done(); from += span) {
-      const rows = inRange.all(from, Math.min(end, from + span), protectedSeq()) as Row[];
+      const rows = inRange.all(from, Math.min(end, from + span), floor()) as Row[];
       const keep = new Map<string, Row>();
       for (const r of rows) {
         const bucket = `${r.key}|${Math.floor((r.windowEnd! - 1) / step)}`;
@@ -101,7 +103,7 @@ export async function compactOutbox(store: Store, policy: CompactionPolicy, prot
 
   const oldest = db.prepare(`SELECT ${COLUMNS} FROM outbox WHERE seq > ? AND ${DROPPABLE} ORDER BY seq LIMIT ?`);
   while (!done()) {
-    const rows = oldest.all(protectedSeq(), CHUNK) as Row[];
+    const rows = oldest.all(floor(), CHUNK) as Row[];
     if (rows.length === 0) break;
     let excess = bytes() - target;
     const victims: Row[] = [];

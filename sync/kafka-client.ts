@@ -162,7 +162,7 @@ export class KafkajsUplink implements UplinkClient {
       perPartition.set(id, (perPartition.get(id) ?? 0) + size);
       let list = chunk.get(r.topic);
       if (!list) chunk.set(r.topic, (list = []));
-      list.push({ key: r.key, value: r.value, headers: r.headers });
+      list.push(meta ? { key: r.key, value: r.value, headers: r.headers, partition } : { key: r.key, value: r.value, headers: r.headers });
     }
     if (chunk.size > 0) yield chunk;
   }

@@ -2,8 +2,11 @@ import type { Statement } from 'better-sqlite3';
 import type { Store } from '../gateway/store/store.js';
 import type { SqliteDatabase } from '../gateway/store/database.js';
 
-/** Estimated SQLite bytes per outbox row beyond payload + key: the row's other columns and its index entries. */
-export const OUTBOX_ROW_OVERHEAD = 160;
+/**
+ * SQLite bytes per outbox row beyond payload + key: the other columns and four index entries. Measured by
+ * scripts/bench/kafka-drain.mjs: 807 B on disk per score event of 484 B payload + key.
+ */
+export const OUTBOX_ROW_OVERHEAD = 320;
 
 export interface OutboxRecord {
   seq: number;
@@ -39,15 +42,19 @@ export const META = {
   status: 'sync.status',
 } as const;
 
-/** Backlog counters; works on a read-only connection too (CLI) and before migration 3 has run. */
+/**
+ * Events not yet delivered (rows up to `sync.delivered_seq` are delivered and only wait to be purged).
+ * Works on a read-only connection too (CLI) and before migration 3 has run.
+ */
 export function backlogStats(db: SqliteDatabase): BacklogStats {
   const hasStats = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_stats'").get() !== undefined;
-  const row = (hasStats
-    ? db.prepare('SELECT events, bytes FROM outbox_stats WHERE id = 1').get()
-    : db.prepare('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes FROM outbox').get()) as { events: number; bytes: number } | undefined;
-  const oldest = db.prepare('SELECT created_at AS at FROM outbox ORDER BY seq LIMIT 1').get() as { at: number } | undefined;
-  const events = row?.events ?? 0;
-  return { events, bytes: (row?.bytes ?? 0) + events * OUTBOX_ROW_OVERHEAD, oldestCreatedAt: oldest?.at ?? null };
+  const delivered = Number((db.prepare('SELECT value FROM meta WHERE key = ?').get(META.delivered) as { value: string } | undefined)?.value ?? 0);
+  const sum = (sql: string, ...params: unknown[]) => (db.prepare(sql).get(...params) ?? { events: 0, bytes: 0 }) as { events: number; bytes: number };
+  const all = hasStats ? sum('SELECT events, bytes FROM outbox_stats WHERE id = 1') : sum('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes FROM outbox');
+  const done = sum('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes FROM outbox WHERE seq <= ?', delivered);
+  const oldest = db.prepare('SELECT created_at AS at FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1').get(delivered) as { at: number } | undefined;
+  const events = all.events - done.events;
+  return { events, bytes: all.bytes - done.bytes + events * OUTBOX_ROW_OVERHEAD, oldestCreatedAt: oldest?.at ?? null };
 }
 
 /** The sync worker's view of the outbox and its bookkeeping in `meta` (DESIGN §5–6). */
@@ -59,6 +66,7 @@ export class SyncOutbox {
   private readonly subtract: Statement;
   private readonly deleteMeta: Statement;
   private readonly deleteOne: Statement;
+  private readonly purgeBound: Statement;
 
   constructor(readonly store: Store) {
     this.db = store.db;
@@ -69,6 +77,7 @@ export class SyncOutbox {
     this.subtract = this.db.prepare('UPDATE outbox_stats SET events = events - ?, bytes = bytes - ? WHERE id = 1');
     this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
     this.deleteOne = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
+    this.purgeBound = this.db.prepare('SELECT max(seq) AS upTo FROM (SELECT seq FROM outbox WHERE seq <= ? ORDER BY seq LIMIT ?)');
   }
 
   /** The next rows in seq order: at most `maxEvents`, and at most `maxBytes` unless one row alone is larger. */
@@ -121,14 +130,26 @@ export class SyncOutbox {
     this.subtract.run(events, bytes);
   }
 
-  /** Kafka has committed everything up to `seq`: drop those rows and record the mark, atomically. Returns rows removed. */
-  markDelivered(seq: number): number {
-    return this.store.transaction(() => {
-      const gone = this.sumUpTo.get(seq) as { events: number; bytes: number };
-      const removed = this.deleteUpTo.run(seq).changes;
-      this.subtract.run(removed, gone.bytes);
+  /** Kafka has committed everything up to `seq`: record the mark and clear the in-flight record, atomically. */
+  markDelivered(seq: number): void {
+    this.store.transaction(() => {
       if (seq > this.deliveredSeq()) this.store.setMeta(META.delivered, String(seq));
       this.deleteMeta.run(META.inflight);
+    });
+  }
+
+  /**
+   * Deletes up to `maxRows` delivered rows, oldest first, in one transaction; returns how many. Apart from
+   * marking delivery: deleting from the random-keyed event_id index costs ~50 µs a row on a large outbox,
+   * so the worker does it while a transaction is in flight, or when idle.
+   */
+  purge(maxRows: number): number {
+    return this.store.transaction(() => {
+      const { upTo } = this.purgeBound.get(this.deliveredSeq(), maxRows) as { upTo: number | null };
+      if (upTo === null) return 0;
+      const gone = this.sumUpTo.get(upTo) as { events: number; bytes: number };
+      const removed = this.deleteUpTo.run(upTo).changes;
+      this.subtract.run(removed, gone.bytes);
       return removed;
     });
   }

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { GatewayError } from '../gateway/errors.js';
 import type { Store } from '../gateway/store/store.js';
@@ -47,6 +48,7 @@ export interface SyncWorkerOptions {
 }
 
 const STOP_GRACE_MS = 10_000;
+const PURGE_CHUNK = 1_000;
 const IN_DOUBT_TIMEOUT_MS = 90_000;
 
 /**
@@ -120,6 +122,7 @@ export class SyncWorker {
         if (!this.connected) await this.recover();
         if ((await this.drain()) === 0) {
           this.succeeded();
+          await this.purgeWhileIdle();
           await sleep(this.options.config.pollInterval, signal);
         }
       } catch (err) {
@@ -172,6 +175,7 @@ export class SyncWorker {
         const sending = this.send(batch);
         sending.catch(() => undefined);
         const next = this.abort.signal.aborted ? null : this.prepare(batch.toSeq);
+        this.outbox.purge(this.batchMaxEvents);
         await sending;
         this.delivered(batch);
         sent += batch.rows.length;
@@ -181,6 +185,14 @@ export class SyncWorker {
       this.sendingUpTo = 0;
     }
     return sent;
+  }
+
+  /** Purges delivered rows in small transactions, yielding in between, until none are left or work arrives. */
+  private async purgeWhileIdle(): Promise<void> {
+    while (!this.abort.signal.aborted && this.outbox.purge(PURGE_CHUNK) > 0) {
+      await yieldToLoop();
+      if (this.outbox.nextPage(this.outbox.deliveredSeq(), 1, Infinity).length > 0) return;
+    }
   }
 
   private prepare(afterSeq: number): Batch | null {
