@@ -30,6 +30,7 @@ export function createMetrics() {
     quarantined: new Counter({ name: 'ucid_quarantine_total', help: 'Inputs kept in quarantine', labelNames: ['source'], registers }),
     driverErrors: new Counter({ name: 'ucid_driver_errors_total', help: 'Driver errors by kind', labelNames: ['driver', 'kind'], registers }),
     driverUp: new Gauge({ name: 'ucid_driver_up', help: '1 when the driver instance is up', labelNames: ['driver', 'type'], registers }),
+    alerts: new Counter({ name: 'ucid_alerts_total', help: 'Alert events by kind, level and state', labelNames: ['kind', 'level', 'state'], registers }),
     brokerClients: new Gauge({ name: 'ucid_broker_clients', help: 'Connected MQTT clients', registers }),
     // --- service and MQTT security (issue 7) ---
     mqttRefused: new Counter({ name: 'ucid_mqtt_refused_total', help: 'MQTT connections, publishes and subscriptions refused, by reason', labelNames: ['reason'], registers }),

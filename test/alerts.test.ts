@@ -79,10 +79,14 @@ describe('alerts through the real broker', () => {
     expect(delivered.size).toBe(2);
   });
 
-  it('escalates warning → critical → cleared', async () => {
+  it('escalates warning → critical → cleared, counted per kind, level and state', async () => {
     await publishAll('t-2', 'temperature', [37, 37, 41, 41, 38, 33, 33]);
     await eventually(() => events('high-temp|t-2').length >= 3);
     expect(events('high-temp|t-2').map((r) => `${r.state}:${r.level}`)).toEqual(['raised:warning', 'escalated:critical', 'cleared:critical']);
+    const metrics = await (await fetch(`http://127.0.0.1:${gateway.httpPort}/metrics`)).text();
+    const count = (labels: string) => Number(new RegExp(`^ucid_alerts_total\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(count('kind="ThresholdAlert",level="critical",state="escalated"')).toBe(1);
+    expect(count('kind="ThresholdAlert",level="warning",state="raised"')).toBe(2);
   });
 
   it('flags an anomaly after warm-up and not before', async () => {

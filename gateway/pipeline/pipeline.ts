@@ -317,6 +317,7 @@ export class Pipeline {
     if (readings.length) this.bus.emit('readings', readings);
     if (windows.length) this.bus.emit('windows', windows);
     if (scores.length) this.bus.emit('scores', scores);
+    for (const a of alerts) this.metrics.alerts.inc({ kind: a.kind, level: a.level, state: a.state });
     if (alerts.length) this.bus.emit('alerts', alerts);
   }
 
