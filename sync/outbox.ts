@@ -67,6 +67,7 @@ export class SyncOutbox {
   private readonly deleteMeta: Statement;
   private readonly deleteOne: Statement;
   private readonly purgeBound: Statement;
+  private readonly firstSeqStmt: Statement;
 
   constructor(readonly store: Store) {
     this.db = store.db;
@@ -77,6 +78,7 @@ export class SyncOutbox {
     this.subtract = this.db.prepare('UPDATE outbox_stats SET events = events - ?, bytes = bytes - ? WHERE id = 1');
     this.deleteMeta = this.db.prepare('DELETE FROM meta WHERE key = ?');
     this.deleteOne = this.db.prepare('DELETE FROM outbox WHERE seq = ?');
+    this.firstSeqStmt = this.db.prepare('SELECT min(seq) AS seq FROM outbox');
     this.purgeBound = this.db.prepare('SELECT max(seq) AS upTo FROM (SELECT seq FROM outbox WHERE seq <= ? ORDER BY seq LIMIT ?)');
   }
 
@@ -93,6 +95,11 @@ export class SyncOutbox {
 
   stats(): BacklogStats {
     return backlogStats(this.db);
+  }
+
+  /** The lowest seq still stored (delivered or not); 0 when empty. */
+  firstSeq(): number {
+    return (this.firstSeqStmt.get() as { seq: number | null }).seq ?? 0;
   }
 
   deliveredSeq(): number {

@@ -69,12 +69,15 @@ export class SyncWorker {
   private connected = false;
   private sendingUpTo = 0;
   private batchMaxEvents: number;
+  /** Delivered rows allowed to wait for an idle moment: about half the budget's worth (~800 B a row on disk). */
+  private readonly purgeDuringDrainAbove: number;
   private current: SyncStatus;
 
   constructor(store: Store, private readonly metrics: SyncMetrics, private readonly log: Logger, private readonly options: SyncWorkerOptions) {
     const { config } = options;
     this.now = options.now ?? Date.now;
     this.batchMaxEvents = config.batchMaxEvents;
+    this.purgeDuringDrainAbove = Math.max(50_000, Math.floor(config.budget / 1_600));
     this.outbox = new SyncOutbox(store);
     this.outbox.recount();
     this.transactionalId = config.transactionalId ?? `ucid-gw-${options.gatewayId}`;
@@ -175,7 +178,8 @@ export class SyncWorker {
         const sending = this.send(batch);
         sending.catch(() => undefined);
         const next = this.abort.signal.aborted ? null : this.prepare(batch.toSeq);
-        this.outbox.purge(this.batchMaxEvents);
+        // Delivery first: delivered rows are purged when idle, unless a very long drain piles them up.
+        if (this.outbox.deliveredSeq() - this.outbox.firstSeq() > this.purgeDuringDrainAbove) this.outbox.purge(this.batchMaxEvents);
         await sending;
         this.delivered(batch);
         sent += batch.rows.length;
