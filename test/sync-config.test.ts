@@ -85,7 +85,7 @@ describe('sync worker with bad configuration: a clear error, retried, nothing lo
       state: 'offline', lastError: { code: 'UPLINK_UNAVAILABLE', message: expect.stringMatching(new RegExp(`cannot reach Kafka at 127.0.0.1:${port}`)) },
     });
     expect(gw.events()).toBe(events);
-  });
+  }, 120000);
 
   it('bad SASL credentials', async () => {
     const gw = gateway('gw-badpass', { brokers: [sasl], sasl: { mechanism: 'plain', username: 'gw', password: 'wrong' } });
@@ -93,7 +93,7 @@ describe('sync worker with bad configuration: a clear error, retried, nothing lo
     await until('retried', () => gw.worker.status().failures >= 2);
     expect(gw.worker.status().lastError).toMatchObject({ code: 'UPLINK_REJECTED', message: expect.stringMatching(/SASL authentication to .* failed \(check sync.sasl\)/) });
     expect(gw.events()).toBe(events);
-  });
+  }, 120000);
 
   it('missing topic without create rights; delivered exactly once after `kafka create-topics` by an authorised principal', async () => {
     const gwCreds = { mechanism: 'plain' as const, username: 'gw', password: 'gw-secret' };
@@ -117,5 +117,5 @@ describe('sync worker with bad configuration: a clear error, retried, nothing lo
 
     await until('drained once the topic exists', gw.drained);
     expectExactlyOnceInOrder(await consumeCommitted(kafka.bootstrap, [TOPICS.scores, TOPICS.alerts], 'gw-nocreate', gw.expected.length), gw.expected, 'after create-topics');
-  });
+  }, 120000);
 });

@@ -77,5 +77,5 @@ describe.skipIf(!SHARED_KAFKA)('sync worker SIGKILLed mid-drain (real Kafka, wor
     if (process.env.UCID_SYNC_DEBUG) console.log('COUNTS', expected.length, viaKafkajs.length, viaKcat.length);
     expectExactlyOnceInOrder(viaKafkajs, expected, 'kafkajs read_committed');
     expectExactlyOnceInOrder(viaKcat, expected, 'kcat read_committed');
-  });
+  }, 240000);
 });

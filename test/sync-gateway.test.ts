@@ -48,5 +48,5 @@ describe.skipIf(!SHARED_KAFKA)('the whole gateway feeding Kafka: simulator → s
     } finally {
       expect(await gateway.stop()).toBe(0);
     }
-  });
+  }, 120000);
 });

@@ -60,7 +60,7 @@ describe('sync worker against a Kafka broker that goes away (own broker)', () =>
     await until('drained after the outage', gw.drained);
     expect(gw.worker.status()).toMatchObject({ state: 'online', breaker: 'closed' });
     await verify('gw-outage', gw.expected);
-  });
+  }, 180000);
 
   it('broker stopped and restarted mid-drain, twice: no gap, no duplicate', async () => {
     const gw = gateway('gw-restart');
@@ -74,7 +74,7 @@ describe('sync worker against a Kafka broker that goes away (own broker)', () =>
     }
     await until('drained after restarts', gw.drained);
     await verify('gw-restart', gw.expected);
-  });
+  }, 180000);
 
   it('small byte budget and a long outage: outbox stays within budget, alerts all arrive, gaps account for every dropped update', async () => {
     const budget = 400_000;
@@ -105,5 +105,5 @@ describe('sync worker against a Kafka broker that goes away (own broker)', () =>
     for (const key of Object.keys(produced)) expect((arrived[key] ?? 0) + (dropped[key] ?? 0), key).toBe(produced[key]);
     const want = new Set(gw.expected.map((r) => r.eventId));
     expect(got.filter((d) => d.kind !== 'Gap' && !want.has(d.eventId))).toEqual([]);
-  });
+  }, 180000);
 });
