@@ -169,7 +169,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   DROP TRIGGER outbox_stats_delete;
   `,
-  // 5: the correlation id (DESIGN §8 logs) that follows a reading into the window it closed and the score it changed.
+  // 6: the correlation id (DESIGN §8 logs) that follows a reading into the window it closed and the score it changed.
   `
   ALTER TABLE window_results ADD COLUMN correlation_id TEXT;
   ALTER TABLE scores ADD COLUMN correlation_id TEXT;
