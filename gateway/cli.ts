@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './memory.js'; // first: V8 and mqtt-packet memory settings before anything else loads
 import { parseArgs } from 'node:util';
 import { loadConfigFile, resolveConfig, ConfigInvalidError, type ResolvedConfig } from './config/load.js';
 import { DEMO_CONFIG } from './config/demo.js';

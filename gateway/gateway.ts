@@ -16,6 +16,7 @@ import { WebhookDispatcher } from './alerts/webhooks.js';
 import type { AlertStore } from './store/alert-store.js';
 import { applyRetention } from './store/retention.js';
 import { Store } from './store/store.js';
+import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createBrokerSecurity, buildPolicy, tlsListener, type BrokerSecurity } from './broker-security/index.js';
 import { ConfigInvalidError } from './config/load.js';
 import { nextLogLevel, type LogLevel } from './logger.js';
@@ -39,6 +40,7 @@ export class Gateway {
   private timers: NodeJS.Timeout[] = [];
   private http: HttpServer | null = null;
   private sync: SyncWorker | null = null;
+  private checkpointer: Checkpointer | null = null;
   private readonly startedAt = Date.now();
   isReady = false;
   /** The sync worker (sync/) and the alert module register here; the dashboard shows them (docs/dashboard.md). */
@@ -56,6 +58,7 @@ export class Gateway {
   async start(): Promise<this> {
     const { config, log } = this;
     this.store = new Store(config.store.path, { maxBytes: config.store.maxSize });
+    if (config.store.checkpoints === 'background') this.checkpointer = startCheckpointer(this.store, log.child({ component: 'store' }));
     log.info({ path: config.store.path }, 'store open');
 
     const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));
@@ -131,6 +134,7 @@ export class Gateway {
     await this.pipeline?.stop();
     await this.sync?.stop();
     await this.broker?.close();
+    await this.checkpointer?.stop();
     this.store?.close();
     this.log.info('gateway stopped');
     await this.service.close();

@@ -83,6 +83,10 @@ const storeSection = z.strictObject({
   path: z.string().min(1).optional(),
   /** 0: commit once the I/O already waiting has been read (batches grow with load); more trades latency for bigger batches. */
   groupCommitDelay: duration.prefault('0ms'),
+  /** A commit starts no sooner than this after the previous one: caps commits (fsyncs, WAL pages) per second at moderate load. */
+  minCommitInterval: duration.prefault('0ms'),
+  /** WAL checkpoints on a worker thread (no 100+ ms stall on the event loop), or inline in a commit as SQLite does by default. */
+  checkpoints: z.enum(['background', 'inline']).default('background'),
   maxBatchReadings: z.number().int().positive().default(5_000),
   rawRetention: duration.prefault('7d'),
   rawBudget: byteSize.prefault('512MiB'),

@@ -26,6 +26,7 @@ export function buildPipeline(config: ResolvedConfig, store: Store, bus: Gateway
     gatewayId: config.gateway.id,
     unknownSensors: config.ingest.unknownSensors,
     groupCommitDelayMs: config.store.groupCommitDelay,
+    minCommitIntervalMs: config.store.minCommitInterval,
     maxBatchReadings: config.store.maxBatchReadings,
     maxPendingReadings: config.ingest.maxPendingReadings,
     quarantineMaxRows: config.store.quarantineMaxRows,

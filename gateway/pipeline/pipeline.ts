@@ -18,6 +18,8 @@ export interface PipelineOptions {
   gatewayId: string;
   unknownSensors: 'accept' | 'quarantine';
   groupCommitDelayMs: number;
+  /** A commit starts no sooner than this after the previous one started (store.minCommitInterval). */
+  minCommitIntervalMs?: number;
   maxBatchReadings: number;
   maxPendingReadings: number;
   quarantineMaxRows: number;
@@ -45,6 +47,7 @@ export class Pipeline {
   private pending: PendingWork[] = [];
   private pendingReadings = 0;
   private flushScheduled: { cancel(): void } | null = null;
+  private lastFlushAt = -Infinity;
   private engine: WindowEngine;
   private stopping = false;
   private readonly knownKeys = new Set<string>();
@@ -200,7 +203,10 @@ export class Pipeline {
       this.pendingReadings += readings.length + rejected.length;
       this.metrics.pendingReadings.set(this.pendingReadings);
       if (this.pendingReadings >= this.options.maxBatchReadings) this.scheduleFlush(0);
-      else if (!this.flushScheduled) this.scheduleFlush(this.options.groupCommitDelayMs);
+      else if (!this.flushScheduled) {
+        const spacing = this.lastFlushAt + (this.options.minCommitIntervalMs ?? 0) - performance.now();
+        this.scheduleFlush(Math.max(this.options.groupCommitDelayMs, Math.ceil(spacing)));
+      }
     });
   }
 
@@ -210,7 +216,7 @@ export class Pipeline {
    */
   private scheduleFlush(delayMs: number): void {
     this.flushScheduled?.cancel();
-    if (delayMs === 0) {
+    if (delayMs <= 0) {
       const immediate = setImmediate(() => this.flush());
       this.flushScheduled = { cancel: () => clearImmediate(immediate) };
     } else {
@@ -222,6 +228,7 @@ export class Pipeline {
   private flush(): void {
     this.flushScheduled?.cancel();
     this.flushScheduled = null;
+    this.lastFlushAt = performance.now();
     const work = this.pending;
     this.pending = [];
     this.pendingReadings = 0;
