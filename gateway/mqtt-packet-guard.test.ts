@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { guardPacketSize } from './mqtt-packet-guard.js';
+import { runs } from '../test/fuzz/runs.js';
 
 function fakeSocket() {
   const socket = Object.assign(new EventEmitter(), { destroyed: false, destroy() { socket.destroyed = true; } });
@@ -33,6 +34,6 @@ describe('MQTT packet size guard', () => {
       }
       expect(socket.destroyed).toBe(addBig);
       expect(refused.length).toBe(addBig ? 1 : 0);
-    }), { numRuns: 500 });
+    }), { numRuns: runs(500) });
   });
 });

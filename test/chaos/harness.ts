@@ -65,6 +65,8 @@ export interface FleetOptions {
   valueAt?: (sensor: string, ts: number) => number;
   /** Republish unacknowledged messages after a reconnect (a QoS 1 device that keeps its queue). */
   retry?: boolean;
+  /** Remember every acknowledged (sensor, ts); off for long soaks, where only counts are kept. */
+  track?: boolean;
 }
 
 const defaultValue = (sensor: string, ts: number) => (Math.floor(ts / 6_000) % 2 === 0 ? 8 : 280) + (sensor.length % 5);
@@ -83,7 +85,7 @@ export class PublisherFleet {
 
   constructor(options: FleetOptions) {
     this.options = {
-      metric: 'pm25', qos: 1, inflight: 20, clients: 2, rate: 0, lateEvery: 0, valueAt: defaultValue, retry: false, ...options,
+      metric: 'pm25', qos: 1, inflight: 20, clients: 2, rate: 0, lateEvery: 0, valueAt: defaultValue, retry: false, track: true, ...options,
     };
     for (const s of options.sensors) {
       this.acked.set(s, new Set());
@@ -112,6 +114,7 @@ export class PublisherFleet {
   }
 
   private nextTs(sensor: string, late: boolean): number {
+    if (!this.options.track) return late ? Date.now() - 3_000 : Date.now();
     const used = this.used.get(sensor)!;
     let ts = late ? Date.now() - 3_000 : Date.now();
     while (used.has(ts)) ts++;
@@ -142,15 +145,22 @@ export class PublisherFleet {
           this.stats.errors++;
           return;
         }
-        this.acked.get(sensor)!.add(ts);
+        if (this.options.track) this.acked.get(sensor)!.add(ts);
         this.stats.acked++;
         if (!rate) publishOne();
       });
     };
     if (rate) {
+      // paced by elapsed time, so a late timer catches up instead of drifting below the rate
+      const started = performance.now();
+      let paced = 0;
       const timer = setInterval(() => {
         if (!this.running) return clearInterval(timer);
-        for (let i = 0; i < Math.max(1, rate / 20) && outstanding < inflight * 10; i++) publishOne();
+        const due = Math.floor(((performance.now() - started) / 1000) * rate);
+        while (paced < due && outstanding < inflight * 10) {
+          paced++;
+          publishOne();
+        }
       }, 50);
     } else {
       for (let i = 0; i < inflight; i++) publishOne();

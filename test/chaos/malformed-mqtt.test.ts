@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayProcess } from '../support/gateway-process.js';
 import { log } from './harness.js';
+import { runs } from '../fuzz/runs.js';
 
 // Issue 8 bad input: malformed MQTT on a raw socket against the built gateway. Each connection may be dropped,
 // never the gateway: after every packet a real client still gets its QoS 1 reading committed and PUBACKed.
@@ -113,7 +114,7 @@ describe('chaos: malformed MQTT packets on a raw socket', () => {
     );
     await fc.assert(fc.asyncProperty(input, async (bytes) => {
       await send([bytes], 300);
-    }), { numRuns: Number(process.env.UCID_CHAOS_MQTT_RUNS ?? 150) });
+    }), { numRuns: runs(150) });
     await stillIngests();
     expect(gateway.child.exitCode).toBeNull();
   }, 300_000);

@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigInvalidError, loadConfigFile, resolveConfig } from '../../gateway/config/load.js';
 import { GatewayError } from '../../gateway/errors.js';
+import { runs } from './runs.js';
 
 // Issue 8 bad input: config files. Whatever is in the file, the answer is a frozen config or every problem
 // listed as `path: message` (DESIGN §8), never a stack trace from deeper down.
@@ -51,12 +52,12 @@ describe('fuzz: config files', () => {
   it('the example site config with one value replaced, retyped or deleted anywhere', () => {
     fc.assert(fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), oddValue, fc.boolean(), (seed, value, remove) => {
       expectAnswer(() => resolveConfig(mutate(structuredClone(site), seed, value, remove), dir));
-    }), { numRuns: 1_500 });
+    }), { numRuns: runs(1_500) });
   });
 
   it('arbitrary documents at the top level and in each section', () => {
     const section = fc.constantFrom('gateway', 'mqtt', 'ingest', 'http', 'sensors', 'windows', 'scoring', 'store', 'alerts', 'drivers', 'sync');
-    fc.assert(fc.property(fc.oneof(fc.anything(), fc.dictionary(section, fc.anything())), (doc) => expectAnswer(() => resolveConfig(doc, dir))), { numRuns: 1_500 });
+    fc.assert(fc.property(fc.oneof(fc.anything(), fc.dictionary(section, fc.anything())), (doc) => expectAnswer(() => resolveConfig(doc, dir))), { numRuns: runs(1_500) });
   });
 
   it('arbitrary file text (YAML errors, duplicate keys, anchors, binary) through the file loader', () => {
@@ -71,6 +72,6 @@ describe('fuzz: config files', () => {
       const file = path.join(dir, `c${n++}.yaml`);
       writeFileSync(file, t);
       expectAnswer(() => loadConfigFile(file));
-    }), { numRuns: 1_000 });
+    }), { numRuns: runs(1_000) });
   });
 });

@@ -3,6 +3,7 @@ import GtfsRealtimeBindings from 'gtfs-realtime-bindings';
 import { describe, expect, it } from 'vitest';
 import { FeedInterpreter } from '../../drivers/gtfs-rt/interpret.js';
 import { gtfsRtSchema } from '../../drivers/gtfs-rt/schema.js';
+import { runs } from './runs.js';
 
 // Issue 8 bad input: GTFS-Realtime bodies. The driver decodes with gtfs-realtime-bindings (a decode error is
 // counted and the body skipped); whatever decodes must interpret without a throw into finite readings.
@@ -52,7 +53,7 @@ const feed = fc.record({ header: fc.record({ gtfsRealtimeVersion: fc.constantFro
 
 describe('fuzz: GTFS-Realtime bodies', () => {
   it('random bytes: a decode error or a feed that interprets without a throw', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => interpretBody(bytes)), { numRuns: 3_000 });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => interpretBody(bytes)), { numRuns: runs(3_000) });
   });
 
   it('structurally valid feeds with extreme fields, and those feeds truncated or with bytes flipped', () => {
@@ -64,7 +65,7 @@ describe('fuzz: GTFS-Realtime bodies', () => {
         mutated[flip % mutated.length] = value;
         interpretBody(mutated);
       }
-    }), { numRuns: 1_500 });
+    }), { numRuns: runs(1_500) });
     expect(readings).toBeGreaterThan(100); // the generators do reach the delay and vehicle-count paths
   });
 });

@@ -6,6 +6,7 @@ import { createDriver } from '../../drivers/modbus/driver.js';
 import { modbusSchema, REGISTER_WIDTH, WORD_ORDERS, type RegisterType } from '../../drivers/modbus/schema.js';
 import type { Driver } from '../../drivers/driver.js';
 import { createCaptureContext, type CaptureContext } from '../support/driver-context.js';
+import { runs } from './runs.js';
 
 // Issue 8 bad input: Modbus frames. The codec round-trips every type and word order; and the real driver,
 // polling a Modbus TCP server of ours that answers with scripted faults (random bytes, wrong transaction id,
@@ -120,14 +121,14 @@ describe('fuzz: Modbus frames', () => {
       expect(words).toHaveLength(REGISTER_WIDTH[type]);
       for (const w of words) expect(w >= 0 && w <= 0xffff).toBe(true);
       expect(Object.is(decodeRegisters(words, type, order), value) || decodeRegisters(words, type, order) === value).toBe(true);
-    }), { numRuns: 2_000 });
+    }), { numRuns: runs(2_000) });
   });
 
   it('codec: any register words decode to a number without a throw', () => {
     fc.assert(fc.property(fc.constantFrom<Exclude<RegisterType, 'bool'>>('int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'), fc.constantFrom(...WORD_ORDERS), fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 4, maxLength: 4 }),
       (type, order, words) => {
         expect(typeof decodeRegisters(words.slice(0, REGISTER_WIDTH[type]), type, order)).toBe('number');
-      }), { numRuns: 1_000 });
+      }), { numRuns: runs(1_000) });
   });
 
   it('the driver against scripted bad answers: no throw, no wrong value taken, right values again after', async () => {
@@ -142,7 +143,7 @@ describe('fuzz: Modbus frames', () => {
         throw new Error(`no good reading after ${script.map((a) => a.kind).join(',')}`);
       });
       expect(ctx.readings.filter((r) => r.value !== GOOD).map((r) => r.value), script.map((a) => a.kind).join(',')).toEqual([]);
-    }), { numRuns: Number(process.env.UCID_FUZZ_MODBUS_RUNS ?? 25) });
+    }), { numRuns: runs(25) });
     expect(ctx.health.state).toBe('up');
   }, 300_000);
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseSensorMessage } from '../../drivers/mqtt/payload.js';
 import { ReadingValidator } from '../../gateway/pipeline/validate.js';
+import { runs } from './runs.js';
 
 // Issue 8 bad input: MQTT payloads and topics as sensors (or attackers) send them. The parser and the
 // validator behind it never throw, and nothing non-finite gets through.
@@ -60,7 +61,7 @@ const payload = fc.oneof(jsonPayload, textPayload, fc.uint8Array({ maxLength: 20
 
 describe('fuzz: MQTT payloads and topics', () => {
   it('arbitrary topics and payloads: a reason or values, never a throw; what validates is finite and not from the far future', () => {
-    fc.assert(fc.property(topic, payload, (t, p) => check(t, p)), { numRuns: 3_000 });
+    fc.assert(fc.property(topic, payload, (t, p) => check(t, p)), { numRuns: runs(3_000) });
   });
 
   it('well-formed messages come back exactly', () => {
@@ -69,6 +70,6 @@ describe('fuzz: MQTT payloads and topics', () => {
     fc.assert(fc.property(metric, sensor, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1, max: 4e12 }), (m, s, value, ts) => {
       const parsed = parseSensorMessage('sensors', `sensors/${m}/${s}`, Buffer.from(JSON.stringify({ value, ts })));
       expect(parsed).toEqual({ ok: true, values: [{ sensorId: s, metric: m, value: value === 0 ? 0 : value, unit: undefined, ts, quality: 'good' }] });
-    }), { numRuns: 500 });
+    }), { numRuns: runs(500) });
   });
 });

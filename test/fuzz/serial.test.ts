@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LineFramer, Sds011Framer, checksum, decodeSds011 } from '../../drivers/serial/framing.js';
 import { parseLine } from '../../drivers/serial/parse.js';
 import { serialSchema, type LineFormat } from '../../drivers/serial/schema.js';
+import { runs } from './runs.js';
 
 // Issue 8 bad input: serial lines and frames as a noisy RS-232/USB line delivers them: any bytes, cut anywhere.
 const chunked = (bytes: Uint8Array, cuts: number[]) => {
@@ -44,7 +45,7 @@ describe('fuzz: serial lines and frames', () => {
         expect(b.length).toBeLessThanOrEqual(32 + delimiter.length);
         expect(b.includes(Buffer.from(delimiter))).toBe(false);
       }
-    }), { numRuns: 2_000 });
+    }), { numRuns: runs(2_000) });
   });
 
   it('SDS011: chunking does not matter, only checksum-valid frames come out, and a frame amid noise without headers is found', () => {
@@ -61,7 +62,7 @@ describe('fuzz: serial lines and frames', () => {
           const sample = decodeSds011(f);
           expect(Number.isFinite(sample.pm25) && Number.isFinite(sample.pm10)).toBe(true);
         }
-      }), { numRuns: 1_000 });
+      }), { numRuns: runs(1_000) });
   });
 
   it('line parsing (JSON, CSV, regex): a reason, or finite values of configured fields only', () => {
@@ -81,6 +82,6 @@ describe('fuzz: serial lines and frames', () => {
         expect(Object.keys(format.fields)).toContain(v.field);
       }
       if (parsed.ts !== undefined) expect(Number.isFinite(parsed.ts)).toBe(true);
-    }), { numRuns: 4_000 });
+    }), { numRuns: runs(4_000) });
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseClientMessage } from '../../gateway/http/messages.js';
+import { runs } from './runs.js';
 
 // Issue 8 bad input: WebSocket client frames (DESIGN §7). The protocol's own test runs them against the live
 // server (test/ws-protocol.test.ts); here the parser alone, at volume: an error reply or a clean message.
@@ -36,12 +37,12 @@ describe('fuzz: WebSocket client messages', () => {
       if (m.context !== null) expect(m.context).toMatch(/^[A-Z0-9]{1,8}$/);
       expect(typeof m.readings).toBe('boolean');
       for (const v of [m.sensor, m.metric]) if (v !== null) expect(v).toMatch(/^[\w.:@/-]{1,128}$/);
-    }), { numRuns: 5_000 });
+    }), { numRuns: runs(5_000) });
   });
 
   it('binary frames are refused, whatever they hold', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
       expect(parseClientMessage(Buffer.from(bytes), true)).toMatchObject({ ok: false, error: 'binary_frame' });
-    }), { numRuns: 200 });
+    }), { numRuns: runs(200) });
   });
 });
