@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
  * gateway is publish → SQLite commit, since it acknowledges only after the commit. For QoS 0 the rate is
  * what `delivered()` (a peer-side count) saw arrive, and `delivered` is the fraction that arrived.
  */
-export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100, delivered = null }) {
+export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100, delivered = null, prefix = 'bench' }) {
   const conns = await Promise.all(Array.from({ length: clients }, (_, i) =>
     mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-${process.pid}-${i}-${Date.now()}`, reconnectPeriod: 0 })));
   const latencies = [];
@@ -19,7 +19,7 @@ export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, i
     const publishOne = () => {
       if (sent >= perClient) return;
       const seq = sent++;
-      const sensor = `bench-${c}-${seq % Math.max(1, Math.floor(sensors / clients))}`;
+      const sensor = `${prefix}-${c}-${seq % Math.max(1, Math.floor(sensors / clients))}`;
       const t0 = performance.now();
       client.publish(`sensors/pm25/${sensor}`, JSON.stringify({ value: 10 + (seq % 50), ts: Date.now() }), { qos }, (err) => {
         if (err) return reject(err);
@@ -29,9 +29,12 @@ export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, i
       });
     };
     if (rate) {
+      // paced by elapsed time: a late timer catches up instead of drifting off the rate (the old per-tick
+      // count rounded up, 3 a tick for 2.5, so paced runs went ~20% over their rate)
       const perClientRate = rate / clients;
       const timer = setInterval(() => {
-        for (let i = 0; i < perClientRate / 100; i++) publishOne();
+        const due = Math.min(perClient, Math.floor(((performance.now() - started) / 1000) * perClientRate));
+        while (sent < due) publishOne();
         if (sent >= perClient) clearInterval(timer);
       }, 10);
     } else {

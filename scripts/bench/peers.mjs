@@ -69,21 +69,24 @@ export async function startGateway(config = {}) {
     ...config,
   }));
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
-  const port = await waitForLine(child, (line) => {
+  const ready = await waitForLine(child, (line) => {
     try {
       const l = JSON.parse(line);
-      return l.msg === 'gateway ready' ? l.mqttPort : null;
+      return l.msg === 'gateway ready' ? l : null;
     } catch {
       return null;
     }
   });
+  const port = ready.mqttPort;
   let db = null;
   const delivered = async () => {
     db ??= new Database(path.join(dir, 'gateway.db'), { readonly: true });
     return db.prepare('SELECT count(*) AS n FROM readings').get().n;
   };
   const stop = stopper(child);
-  return { name: 'gateway', port, pid: child.pid, dir, delivered, stop: async () => { db?.close(); await stop(); } };
+  /** The gateway's own view from /metrics: Prometheus text. */
+  const metrics = async () => (ready.httpPort ? (await fetch(`http://127.0.0.1:${ready.httpPort}/metrics`)).text() : '');
+  return { name: 'gateway', port, httpPort: ready.httpPort, pid: child.pid, dir, delivered, metrics, stop: async () => { db?.close(); await stop(); } };
 }
 
 export async function startBareAedes() {

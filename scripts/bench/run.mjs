@@ -1,89 +1,75 @@
-// `npm run bench`: the gateway's full pipeline against peers run side by side in the same run, with the
-// same load generator, interleaved rounds; medians with min/max. Writes bench-results/<name>.json and .md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `npm run bench`: every benchmark script, one after another (each runs its peers side by side with the same
+// load generator, interleaved rounds, medians with min/max), then bench-results/summary.{json,md}: the headline
+// figures against the targets of issue 8, with the machine and its load. docs/benchmarks.md explains each.
+//   BENCH_ONLY=mqtt-ingest,footprint npm run bench     (a subset; the summary uses the latest JSON of the others)
+//   BENCH_ROUNDS=3 (per script)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { runLoad } from './mqtt-load.mjs';
-import { startBareAedes, startGateway, startMosquitto } from './peers.mjs';
+import path from 'node:path';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 30_000);
-const SENSORS = 100;
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const OUT = path.join(ROOT, 'bench-results');
+const SCRIPTS = ['mqtt-ingest', 'footprint', 'ws', 'modbus', 'kafka-drain', 'startup'];
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 
-const benchSensors = Array.from({ length: 4 }, (_, c) => Array.from({ length: SENSORS / 4 }, (_, i) => ({
-  id: `bench-${c}-${i}`, lat: 41.0 + i * 0.002, lon: 28.95 + c * 0.002, contexts: ['CLIMATE'], expectedInterval: '1s',
-}))).flat();
+mkdirSync(OUT, { recursive: true });
+const ran = {};
+for (const name of SCRIPTS) {
+  if (only && !only.includes(name)) continue;
+  const file = path.join(import.meta.dirname, `${name}.mjs`);
+  if (!existsSync(file)) continue;
+  const started = Date.now();
+  console.error(`\n=== ${name} (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  const r = spawnSync(process.execPath, [file], { cwd: ROOT, stdio: 'inherit', env: process.env });
+  ran[name] = { status: r.status, seconds: (Date.now() - started) / 1000 };
+}
 
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
-};
-
-async function measure(start, load) {
-  const peer = await start();
-  if (!peer) return null;
+const read = (name) => {
   try {
-    await runLoad({ port: peer.port, messages: 2_000, qos: 1, sensors: SENSORS });
-    const before = await peer.delivered();
-    return await runLoad({ port: peer.port, messages: MESSAGES, sensors: SENSORS, delivered: async () => (await peer.delivered()) - before, ...load });
-  } finally {
-    await peer.stop();
+    return JSON.parse(readFileSync(path.join(OUT, `${name}.json`), 'utf8'));
+  } catch {
+    return null;
   }
-}
-
-const peers = [
-  ['gateway (full pipeline, persisted)', () => startGateway({ sensors: benchSensors })],
-  ['bare aedes', startBareAedes],
-  ['mosquitto', startMosquitto],
+};
+const ingest = read('mqtt-ingest');
+const footprint = read('footprint');
+const ws = read('ws');
+const modbus = read('modbus');
+const drain = read('kafka-drain');
+const startup = read('startup');
+const fp = (load, peer) => footprint?.results?.[`${load}|${peer}`];
+const k1 = '1,000 sensors at 1 Hz';
+const k10 = '10,000 sensors at 0.1 Hz';
+const range = (s, digits = 1, scale = 1) => (s ? `${(s.median * scale).toFixed(digits)} (${(s.min * scale).toFixed(digits)}–${(s.max * scale).toFixed(digits)})` : '–');
+const rows = [
+  ['QoS 1 ingest, full pipeline ÷ bare aedes', ingest && ingest.ratios.qos1GatewayVsBareAedes.toFixed(2), '≥ 0.5', ingest && ingest.ratios.qos1GatewayVsBareAedes >= 0.5],
+  ['QoS 1 ingest msg/s: gateway / bare aedes / Mosquitto', ingest && ['qos1:gateway (full pipeline, persisted)', 'qos1:bare aedes', 'qos1:mosquitto'].map((k) => (ingest.throughput[k] ? Math.round(ingest.throughput[k].median) : '–')).join(' / '), '', null],
+  ['QoS 0 ingest, full pipeline ÷ bare aedes', ingest && ingest.ratios.qos0GatewayVsBareAedes.toFixed(2), '', null],
+  [`publish→commit p99 at ${ingest?.latencyAtHalfRate?.rate ?? '?'} msg/s (½ max), publisher's view, ms`, range(ingest?.latencyAtHalfRate?.p99Ms), '≤ 20', ingest && ingest.latencyAtHalfRate.p99Ms.median <= 20],
+  ['same, gateway arrival→commit histogram, p99 ≤ bucket, ms', range(ingest?.latencyAtHalfRate?.gatewayP99MsAtMost), '≤ 20', ingest?.latencyAtHalfRate?.gatewayP99MsAtMost ? ingest.latencyAtHalfRate.gatewayP99MsAtMost.median <= 20 : null],
+  [`publish→dashboard (WebSocket) p50 / p99 at ${ws?.rate ?? '?'} readings/s, ms`, ws && `${ws.latency.p50Ms.toFixed(1)} / ${ws.latency.p99Ms.toFixed(1)}`, '', null],
+  [`RSS at ${k1}, MiB: gateway (bare aedes)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').rssMeanMiB)} (${range(fp(k1, 'bare aedes')?.rssMeanMiB)})`, '≤ 80 MB (76.3 MiB)', fp(k1, 'gateway') && fp(k1, 'gateway').rssMeanMiB.median * 1.048576 <= 80],
+  [`RSS at ${k10}, MiB: gateway (bare aedes)`, fp(k10, 'gateway') && `${range(fp(k10, 'gateway').rssMeanMiB)} (${range(fp(k10, 'bare aedes')?.rssMeanMiB)})`, '', null],
+  [`CPU at ${k1}, % of one core: gateway (bare aedes)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPercent)} (${range(fp(k1, 'bare aedes')?.cpuPercent)})`, '≤ 10', fp(k1, 'gateway') && fp(k1, 'gateway').cpuPercent.median <= 10],
+  ['CPU per 1,000 readings/s, % of one core (1 Hz / 0.1 Hz sites)', fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPer1kPerSec)} / ${range(fp(k10, 'gateway')?.cpuPer1kPerSec)}`, '', null],
+  ['outbox drain ÷ Kafka ProducerPerformance (gzip)', drain?.runs && drain.runs.map((r) => `${r.compression} ${r.ratio.toFixed(2)}`).join(', '), '', null],
+  ['Modbus TCP driver ÷ bare modbus-serial (polls/s)', modbus?.tcp && modbus.tcp.ratio.toFixed(2), '', null],
+  [`start-up to READY=1 with a ${startup ? (startup.dbBytes / 2 ** 30).toFixed(2) : '?'} GiB database, s`, startup && range(startup.big.notify, 2, 1 / 1000), '≤ 2 (issue 7)', startup && startup.big.notify.median <= 2000],
 ];
-
-const results = {};
-for (const qos of [1, 0]) {
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, start] of peers) {
-      const r = await measure(start, { qos });
-      if (!r) continue;
-      (results[`qos${qos}:${name}`] ??= []).push(r);
-      console.error(`qos${qos} round ${round + 1} ${name}: ${Math.round(r.msgsPerSec)} msg/s${qos === 0 ? `, ${(100 * r.delivered).toFixed(1)}% delivered` : ''}`);
-    }
-  }
-}
-
-// publish→commit latency at half the measured max rate (the gateway PUBACKs only after the commit)
-const maxRate = stats(results['qos1:gateway (full pipeline, persisted)'].map((r) => r.msgsPerSec)).median;
-const halfRate = Math.round(maxRate / 2 / 100) * 100;
-const paced = [];
-for (let round = 0; round < ROUNDS; round++) {
-  paced.push(await measure(() => startGateway({ sensors: benchSensors }), { qos: 1, rate: halfRate, messages: Math.min(MESSAGES, halfRate * 10) }));
-}
-
 const summary = {
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-  messages: MESSAGES, rounds: ROUNDS,
-  throughput: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, stats(v.map((r) => r.msgsPerSec))])),
-  qos0Delivered: Object.fromEntries(Object.entries(results).filter(([k]) => k.startsWith('qos0')).map(([k, v]) => [k, stats(v.map((r) => r.delivered))])),
-  latencyAtHalfRate: { rate: halfRate, p50Ms: stats(paced.map((r) => r.p50Ms)), p99Ms: stats(paced.map((r) => r.p99Ms)) },
+  at: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavgAtEnd: os.loadavg() },
+  ran,
+  figures: rows.map(([figure, value, target, met]) => ({ figure, value: value ?? null, target: target || null, met: met ?? null })),
 };
-const gw1 = summary.throughput['qos1:gateway (full pipeline, persisted)'].median;
-summary.ratios = {
-  qos1GatewayVsBareAedes: gw1 / summary.throughput['qos1:bare aedes'].median,
-  qos1GatewayVsMosquitto: summary.throughput['qos1:mosquitto'] ? gw1 / summary.throughput['qos1:mosquitto'].median : null,
-  qos0GatewayVsBareAedes: summary.throughput['qos0:gateway (full pipeline, persisted)'].median / summary.throughput['qos0:bare aedes'].median,
-};
-
-const fmt = (n) => (n === null || n === undefined ? '–' : n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
-const lines = [
-  `# MQTT ingest benchmark (${new Date().toISOString()})`, '',
-  `${summary.machine.cpus} × ${summary.machine.model}, ${summary.machine.memGiB} GiB, Node ${summary.machine.node}; ${MESSAGES} messages per run, 4 publishers, 100 in flight each, ${ROUNDS} interleaved rounds.`,
-  'QoS 1: acknowledged messages per second (the gateway acknowledges after the SQLite commit). QoS 0: messages that reached the peer per second (gateway: rows committed; brokers: deliveries to a sensors/# subscriber), with the fraction delivered.', '',
-  '| run | median msg/s | min | max |', '|---|---|---|---|',
-  ...Object.entries(summary.throughput).map(([k, s]) => `| ${k} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} |`), '',
-  '| QoS 0 delivered | median | min |', '|---|---|---|',
-  ...Object.entries(summary.qos0Delivered).map(([k, s]) => `| ${k} | ${(100 * s.median).toFixed(1)}% | ${(100 * s.min).toFixed(1)}% |`), '',
-  `| ratio | value |`, '|---|---|',
-  ...Object.entries(summary.ratios).map(([k, v]) => `| ${k} | ${fmt(v)} |`), '',
-  `publish→commit (PUBACK) latency at ${halfRate} msg/s (half the QoS 1 max): p50 ${fmt(summary.latencyAtHalfRate.p50Ms.median)} ms, p99 ${fmt(summary.latencyAtHalfRate.p99Ms.median)} ms (median of ${ROUNDS}; p99 range ${fmt(summary.latencyAtHalfRate.p99Ms.min)}–${fmt(summary.latencyAtHalfRate.p99Ms.max)} ms)`,
+const md = [
+  `# Benchmark summary (${summary.at})`, '',
+  `${summary.machine.cpus} × ${summary.machine.model}, ${summary.machine.memGiB} GiB, Node ${process.version}; load average at the end ${summary.machine.loadavgAtEnd.map((l) => l.toFixed(1)).join(' ')}. Medians of interleaved rounds (min–max). Details: the other files in bench-results/, method in docs/benchmarks.md.`, '',
+  '| figure | value | target | met |', '|---|---|---|---|',
+  ...summary.figures.map((f) => `| ${f.figure} | ${f.value ?? '–'} | ${f.target ?? ''} | ${f.met === null ? '' : f.met ? 'yes' : '**no**'} |`),
 ];
-mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/mqtt-ingest.json', JSON.stringify(summary, null, 2));
-writeFileSync('bench-results/mqtt-ingest.md', `${lines.join('\n')}\n`);
-console.log(lines.join('\n'));
+writeFileSync(path.join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(path.join(OUT, 'summary.md'), `${md.join('\n')}\n`);
+console.log(`\n${md.join('\n')}`);
+process.exit(Object.values(ran).some((r) => r.status !== 0) ? 1 : 0);
