@@ -18,7 +18,7 @@ export const CHAOS_FULL = process.env.UCID_CHAOS === 'full';
 const num = (name: string, short: number, full: number) => Number(process.env[name] ?? (CHAOS_FULL ? full : short));
 export const CHAOS = {
   kills: num('UCID_CHAOS_KILLS', 3, 20),
-  soakMs: num('UCID_CHAOS_SOAK_MS', 60_000, 3_600_000),
+  soakMs: num('UCID_CHAOS_SOAK_MS', 45_000, 3_600_000),
   /** Sensors × rate for the soak: the 1,000 sensors at 1 Hz of the RSS target in the full run. */
   soakSensors: num('UCID_CHAOS_SOAK_SENSORS', 200, 1_000),
   soakHz: num('UCID_CHAOS_SOAK_HZ', 1, 1),

@@ -114,7 +114,7 @@ describe('chaos: malformed MQTT packets on a raw socket', () => {
     );
     await fc.assert(fc.asyncProperty(input, async (bytes) => {
       await send([bytes], 300);
-    }), { numRuns: runs(150) });
+    }), { numRuns: runs(100) });
     await stillIngests();
     expect(gateway.child.exitCode).toBeNull();
   }, 300_000);
