@@ -51,6 +51,9 @@ const stop = async (code: number) => {
 };
 process.on('SIGTERM', () => void stop(0));
 process.on('SIGINT', () => void stop(0));
+// A test runner that died must not leave this worker retrying forever.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && void stop(0), 2_000).unref();
 
 if (values['exit-when-drained']) {
   const anyLeft = store.db.prepare('SELECT 1 FROM outbox LIMIT 1');

@@ -8,11 +8,14 @@ import { Store, type OutboxRow } from '../gateway/store/store.js';
 import { META } from '../sync/outbox.js';
 import { SHARED_KAFKA } from './support/kafka.js';
 import { alertRow, cells, scoreBacklog, writeRows } from './support/outbox.js';
-import { startWorkerChild } from './support/sync-child.js';
+import { killWorkerChildren, startWorkerChild } from './support/sync-child.js';
 import { consumeCommitted, expectExactlyOnceInOrder, kcatCommitted } from './support/sync-check.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ucid-sync-crash-'));
-afterAll(() => void (process.env.UCID_SYNC_DEBUG || rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  killWorkerChildren();
+  if (!process.env.UCID_SYNC_DEBUG) rmSync(dir, { recursive: true, force: true });
+});
 
 async function until(what: string, done: () => boolean, ms = 60_000): Promise<void> {
   for (const end = Date.now() + ms; !done(); await new Promise((r) => setTimeout(r, 25))) if (Date.now() > end) throw new Error(`timed out: ${what}`);

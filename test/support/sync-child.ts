@@ -1,8 +1,16 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const MAIN = path.resolve(import.meta.dirname, '../../dist/sync/main.js');
+const live = new Set<ChildProcess>();
+
+/** A test that fails or times out must not leave workers retrying forever. */
+export function killWorkerChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+process.once('exit', killWorkerChildren);
 
 export interface WorkerChild {
   pid: number;
@@ -19,6 +27,10 @@ export function startWorkerChild(db: string, gatewayId: string, sync: object, op
   const output: string[] = [];
   child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
   child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  live.add(child);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => {
+    live.delete(child);
+    resolve({ code, signal });
+  }));
   return { pid: child.pid!, output, exit, kill: (signal) => child.kill(signal) };
 }
