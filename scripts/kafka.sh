@@ -106,7 +106,8 @@ start() {
     for p in ${props[@]+"${props[@]}"}; do echo "$p"; done   # later keys win
   } > "$dir/server.properties"
   if [[ ! -f "$dir/data/meta.properties" ]]; then
-    local id; id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    # a cluster id that starts with '-' is taken for an option by the storage tool: draw again
+    local id="-"; while [[ $id == -* ]]; do id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; done
     jrun kafka.tools.StorageTool format -c "$dir/server.properties" -t "$id" > "$dir/format.log" 2>&1 \
       || { tail -n 20 "$dir/format.log" >&2; start_fail "storage format failed"; }
   fi
