@@ -133,6 +133,20 @@ export class WsClient {
     this.batchBytes = 0;
     const socket = (this.ws as unknown as { _socket?: Socket })._socket;
     if (this.closed || this.ws.readyState !== this.ws.OPEN || !socket || socket.destroyed) return;
-    socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
+    socket.write(frames.length === 1 ? frames[0]! : joinFrames(frames, bytes));
   };
+}
+
+let lastJoin: { frames: Buffer[]; joined: Buffer } | null = null;
+
+/**
+ * Clients with the same subscription get the same frames in a tick: they flush one after another from the
+ * nextTick queue, so the previous client's joined buffer is reused and written as is (no copy per client).
+ */
+function joinFrames(frames: Buffer[], bytes: number): Buffer {
+  const last = lastJoin;
+  if (last && last.frames.length === frames.length && frames.every((f, i) => f === last.frames[i])) return last.joined;
+  if (!lastJoin) process.nextTick(() => { lastJoin = null; });
+  lastJoin = { frames, joined: Buffer.concat(frames, bytes) };
+  return lastJoin.joined;
 }
