@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { startGateway } from './peers.mjs';
 
 const RATE = Number(process.env.BENCH_ALERT_RATE ?? 2_000);
-const SECONDS = Number(process.env.BENCH_ALERT_SECONDS ?? 20);
+const SECONDS = Number(process.env.BENCH_ALERT_SECONDS ?? 60);
 const CROSSINGS_PER_SECOND = 5;
 const SENSORS = 100;
 

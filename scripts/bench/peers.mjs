@@ -68,7 +68,9 @@ export async function startGateway(config = {}) {
     http: { host: '127.0.0.1', port: 0 },
     ...config,
   }));
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   const ready = await waitForLine(child, (line) => {
     try {
       const l = JSON.parse(line);
