@@ -8,20 +8,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/setup-test-deps.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
-npm run -s build || { echo "tests: 0 passed, 1 failed"; exit 1; }
-
-export UCID_KAFKA_STATE="$(mktemp -d)/kafka.state"
-kafka_out=$(bash scripts/kafka.sh start --port 0) || { echo "$kafka_out"; echo "tests: 0 passed, 1 failed"; exit 1; }
-export UCID_TEST_KAFKA="$(sed -n 's/^bootstrap=//p' <<<"$kafka_out")"
-export UCID_TEST_KAFKA_DIR="$(sed -n 's/^dir=//p' <<<"$kafka_out")"
-trap 'bash scripts/kafka.sh stop --dir "$UCID_TEST_KAFKA_DIR" >/dev/null 2>&1 || true' EXIT
-
 export UCID_CHAOS=full UCID_FUZZ_SCALE="${UCID_FUZZ_SCALE:-10}"
-mkdir -p test-artifacts
 targets=("$@")
 ((${#targets[@]})) || targets=(test/chaos test/fuzz gateway/mqtt-packet-guard.test.ts gateway/store/space.test.ts gateway/pipeline/pipeline-faults.test.ts)
-npx vitest run --no-file-parallelism --reporter=default --reporter=json --outputFile.json=test-artifacts/chaos.json "${targets[@]}"
-status=$?
-node scripts/test-summary.mjs test-artifacts/chaos.json || status=1
-exit $status
+exec bash scripts/run-vitest.sh test-artifacts/chaos.json --no-file-parallelism "${targets[@]}"
