@@ -10,7 +10,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const OUT = path.join(ROOT, 'bench-results');
-const SCRIPTS = ['mqtt-ingest', 'footprint', 'ws', 'alerts', 'modbus', 'kafka-drain', 'startup'];
+const SCRIPTS = ['mqtt-ingest', 'footprint', 'commit-interval', 'ws', 'alerts', 'modbus', 'kafka-drain', 'startup'];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 
 mkdirSync(OUT, { recursive: true });
