@@ -170,7 +170,7 @@ export class SyncWorker {
     this.connected = true;
   }
 
-  /** Sends page after page in seq order; while one transaction is in flight the next page is read and encoded. */
+  /** Sends page after page in seq order; while one transaction is in flight the next page is read and built. */
   private async drain(): Promise<number> {
     let sent = 0;
     let batch = await this.prepare(this.outbox.deliveredSeq());
