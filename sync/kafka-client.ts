@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+// before kafkajs: replaces its Produce encoder and message grouping (see the module)
+import './kafkajs-produce.js';
 import type { ConnectionOptions } from 'node:tls';
 import {
   CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type SASLOptions,
@@ -7,6 +9,7 @@ import {
 import type { Logger } from 'pino';
 import { GatewayError } from '../gateway/errors.js';
 import type { SyncConfig } from './schema.js';
+import { keyPartition } from './partitioner.js';
 import { createMissingTopics, topicSpecs, type TopicAdmin, type TopicSpec } from './topics.js';
 import { describeUplinkError, type RecordPosition, type UplinkClient, type UplinkRecord } from './uplink.js';
 
@@ -67,7 +70,6 @@ export class KafkajsUplink implements UplinkClient {
   private admin: Admin | null = null;
   private readonly knownTopics = new Set<string>();
   private readonly partitionCounts = new Map<string, PartitionMetadata[]>();
-  private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly where: string;
 
   constructor(private readonly kafka: Kafka, brokers: readonly string[], private readonly options: KafkajsUplinkOptions) {
@@ -150,7 +152,7 @@ export class KafkajsUplink implements UplinkClient {
     let perPartition = new Map<string, number>();
     for (const r of records) {
       const meta = this.partitionCounts.get(r.topic);
-      const partition = meta ? this.partitioner({ topic: r.topic, partitionMetadata: meta, message: { key: r.key, value: null } }) : 0;
+      const partition = meta ? keyPartition(r.key, meta.length) : 0;
       const id = `${r.topic}/${partition}`;
       let size = RECORD_OVERHEAD_BYTES + Buffer.byteLength(r.key) + Buffer.byteLength(r.value);
       for (const [k, v] of Object.entries(r.headers)) size += k.length + Buffer.byteLength(v);

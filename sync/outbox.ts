@@ -71,8 +71,8 @@ export class SyncOutbox {
 
   constructor(readonly store: Store) {
     this.db = store.db;
-    this.page = this.db.prepare(`SELECT seq, event_id AS eventId, kind, topic, msg_key AS key, payload, bytes, created_at AS createdAt
-      FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`);
+    // raw: arrays are about twice as fast to build as objects in better-sqlite3
+    this.page = this.db.prepare('SELECT seq, event_id, kind, topic, msg_key, payload, bytes, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
     this.deleteUpTo = this.db.prepare('DELETE FROM outbox WHERE seq <= ?');
     this.sumUpTo = this.db.prepare('SELECT count(*) AS events, coalesce(sum(bytes), 0) AS bytes FROM outbox WHERE seq <= ?');
     this.subtract = this.db.prepare('UPDATE outbox_stats SET events = events - ?, bytes = bytes - ? WHERE id = 1');
@@ -84,11 +84,13 @@ export class SyncOutbox {
 
   /** The next rows in seq order: at most `maxEvents`, and at most `maxBytes` unless one row alone is larger. */
   nextPage(afterSeq: number, maxEvents: number, maxBytes: number): OutboxRecord[] {
-    const rows = this.page.all(afterSeq, maxEvents) as OutboxRecord[];
+    const raw = this.page.all(afterSeq, maxEvents) as Array<[number, string, string, string, string, string, number, number]>;
+    const rows: OutboxRecord[] = [];
     let bytes = 0;
-    for (let i = 0; i < rows.length; i++) {
-      bytes += rows[i]!.bytes;
-      if (bytes > maxBytes && i > 0) return rows.slice(0, i);
+    for (const [seq, eventId, kind, topic, key, payload, size, createdAt] of raw) {
+      bytes += size;
+      if (bytes > maxBytes && rows.length > 0) break;
+      rows.push({ seq, eventId, kind, topic, key, payload, bytes: size, createdAt });
     }
     return rows;
   }

@@ -20,6 +20,7 @@ class FakeUplink implements UplinkClient {
   /** 'lost-ack': commit happens but the client sees an error; 'before-commit': error before the commit. */
   nextFault: 'lost-ack' | 'before-commit' | null = null;
   maxRecords = Infinity;
+  transactions: UplinkRecord[][] = [];
   private offset = 0;
 
   async connect() {
@@ -35,6 +36,7 @@ class FakeUplink implements UplinkClient {
     this.nextFault = null;
     if (fault === 'before-commit') throw new GatewayError('UPLINK_UNAVAILABLE', 'connection closed');
     this.committed.push(...records);
+    this.transactions.push([...records]);
     this.positions.set(position.offset, true);
     if (fault === 'lost-ack') throw new GatewayError('UPLINK_UNAVAILABLE', 'request timed out');
   }
@@ -51,13 +53,13 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(client: FakeUplink, events = 230) {
+function setup(client: FakeUplink, events = 230, sync: object = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ucid-worker-'));
   dirs.push(dir);
   const store = new Store(path.join(dir, 'gw.db'));
   const rows = [...scoreBacklog('gw-w', cells(5), ['CLIMATE'], events / 5, Date.UTC(2026, 0, 1)), alertRow('gw-w', 1)];
   writeRows(store, rows);
-  const config = syncSchema.parse({ enabled: true, brokers: ['fake:9092'], batchMaxEvents: 50, pollInterval: '10ms', retry: { initial: '10ms', max: '40ms' }, compaction: { interval: '50ms' } });
+  const config = syncSchema.parse({ enabled: true, brokers: ['fake:9092'], batchMaxEvents: 50, pollInterval: '10ms', retry: { initial: '10ms', max: '40ms' }, compaction: { interval: '50ms' }, ...sync });
   const registry = new Registry();
   const metrics = createSyncMetrics([registry]);
   const worker = new SyncWorker(store, metrics, pino({ level: 'silent' }), { gatewayId: 'gw-w', config, client });
@@ -96,6 +98,29 @@ describe('SyncWorker', () => {
     await until('drained', () => client.committed.length === rows.length);
     expect(ids(client.committed)).toEqual(rows.map((r) => r.eventId));
     expect(worker.status().breaker).toBe('closed');
+  });
+
+  it('reads pages larger than its 1,000-row read slices whole, in order, within batchMaxBytes', async () => {
+    const client = new FakeUplink();
+    const { rows, worker } = setup(client, 3_000, { batchMaxEvents: 2_500 });
+    worker.start();
+    await until('drained', () => client.committed.length === rows.length);
+    expect(ids(client.committed)).toEqual(rows.map((r) => r.eventId));
+    expect(client.transactions.map((t) => t.length)).toEqual([2_500, rows.length - 2_500]);
+
+    const bounded = new FakeUplink();
+    const second = setup(bounded, 3_000, { batchMaxEvents: 5_000, batchMaxBytes: 700_000 });
+    const bytes = new Map((second.store.db.prepare('SELECT event_id AS id, bytes FROM outbox').all() as Array<{ id: string; bytes: number }>).map((r) => [r.id, r.bytes]));
+    second.worker.start();
+    await until('drained', () => bounded.committed.length === second.rows.length);
+    expect(ids(bounded.committed)).toEqual(second.rows.map((r) => r.eventId));
+    const sizes = bounded.transactions.map((t) => t.reduce((sum, r) => sum + bytes.get(r.headers.event_id!)!, 0));
+    expect(bounded.transactions.length).toBeGreaterThan(2);
+    sizes.forEach((size, i) => {
+      expect(size).toBeLessThanOrEqual(700_000);
+      if (i < sizes.length - 1) expect(size + bytes.get(bounded.transactions[i + 1]![0]!.headers.event_id!)!).toBeGreaterThan(700_000);
+    });
+    expect(Math.max(...bounded.transactions.map((t) => t.length))).toBeGreaterThan(1_000);
   });
 
   it('halves its batches when the broker refuses one as too large', async () => {

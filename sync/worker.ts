@@ -50,6 +50,7 @@ export interface SyncWorkerOptions {
 const STOP_GRACE_MS = 10_000;
 const PURGE_CHUNK = 1_000;
 const IN_DOUBT_TIMEOUT_MS = 90_000;
+const PREPARE_SLICE = 1_000;
 
 /**
  * DESIGN §6 store-and-forward: drains the outbox in seq order into Kafka, one transaction per batch with a
@@ -169,21 +170,23 @@ export class SyncWorker {
     this.connected = true;
   }
 
-  /** Sends page after page in seq order; while one transaction is in flight the next page is read and encoded. */
+  /** Sends page after page in seq order; while one transaction is in flight the next page is read and built. */
   private async drain(): Promise<number> {
     let sent = 0;
-    let batch = this.prepare(this.outbox.deliveredSeq());
+    let batch = await this.prepare(this.outbox.deliveredSeq());
     try {
       while (batch) {
         const sending = this.send(batch);
         sending.catch(() => undefined);
-        const next = this.abort.signal.aborted ? null : this.prepare(batch.toSeq);
+        const next = this.prepare(batch.toSeq);
+        next.catch(() => undefined);
         // Delivery first: delivered rows are purged when idle, unless a very long drain piles them up.
         if (this.outbox.deliveredSeq() - this.outbox.firstSeq() > this.purgeDuringDrainAbove) this.outbox.purge(this.batchMaxEvents);
         await sending;
         this.delivered(batch);
         sent += batch.rows.length;
-        batch = next;
+        batch = await next;
+        if (this.abort.signal.aborted) break;
       }
     } finally {
       this.sendingUpTo = 0;
@@ -199,13 +202,30 @@ export class SyncWorker {
     }
   }
 
-  private prepare(afterSeq: number): Batch | null {
+  /**
+   * The next page, read and built in slices with a turn of the event loop in between, so the transaction
+   * in flight is not held up (its requests and responses pass between slices). Rows read are protected
+   * from compaction at once (sendingUpTo).
+   */
+  private async prepare(afterSeq: number): Promise<Batch | null> {
     const { config, gatewayId } = this.options;
-    const rows = this.outbox.nextPage(afterSeq, this.batchMaxEvents, config.batchMaxBytes);
+    const rows: OutboxRecord[] = [];
+    let bytes = 0;
+    let after = afterSeq;
+    await yieldToLoop();
+    while (!this.abort.signal.aborted && rows.length < this.batchMaxEvents) {
+      const want = Math.min(PREPARE_SLICE, this.batchMaxEvents - rows.length);
+      const slice = this.outbox.nextPage(after, want, rows.length === 0 ? config.batchMaxBytes : config.batchMaxBytes - bytes);
+      if (slice.length === 0 || (rows.length > 0 && bytes + slice[0]!.bytes > config.batchMaxBytes)) break;
+      for (const r of slice) rows.push(r);
+      for (const r of slice) bytes += r.bytes;
+      after = slice[slice.length - 1]!.seq;
+      this.sendingUpTo = Math.max(this.sendingUpTo, after);
+      if (slice.length < want || bytes >= config.batchMaxBytes) break;
+      await yieldToLoop();
+    }
     if (rows.length === 0) return null;
-    const batch = prepareBatch(rows, { gatewayId, transactionalId: this.transactionalId, checkpointTopic: config.checkpointTopic, publishedAt: new Date(this.now()).toISOString() });
-    this.sendingUpTo = batch.toSeq;
-    return batch;
+    return prepareBatch(rows, { gatewayId, transactionalId: this.transactionalId, checkpointTopic: config.checkpointTopic, publishedAt: new Date(this.now()).toISOString() });
   }
 
   private async send(batch: Batch): Promise<void> {

@@ -139,24 +139,27 @@ const results = { events: EVENTS, host: `${os.cpus().length} × ${os.cpus()[0]?.
 try {
   const recordSize = fillTemplate();
   for (const compression of COMPRESSIONS) {
+    const loadBefore = os.loadavg()[0];
     console.error(`gateway drain, compression ${compression}`);
     const gw = await gatewayDrain(broker.bootstrap, compression, recordSize);
     console.error(`ProducerPerformance, compression ${compression}, ${gw.recordSize} B records, acks=all`);
     const perf = await producerPerformance(broker.bootstrap, compression, gw.recordSize);
-    results.runs.push({ compression, recordSize: gw.recordSize, gateway: gw, producerPerformance: perf, ratio: gw.msgsPerSec / perf.msgsPerSec });
+    // The machine is shared: the 1-minute load average before and after the pair goes with the figures.
+    const load = [loadBefore, os.loadavg()[0]].map((l) => Number(l.toFixed(2)));
+    results.runs.push({ compression, recordSize: gw.recordSize, gateway: gw, producerPerformance: perf, ratio: gw.msgsPerSec / perf.msgsPerSec, load });
   }
 } finally {
   await broker.stop();
   rmSync(tmp, { recursive: true, force: true });
 }
 
-const rows = results.runs.map((r) => `| ${r.compression} | ${r.recordSize} B | ${Math.round(r.gateway.msgsPerSec)} | ${r.gateway.seconds.toFixed(1)} s | ${Math.round(r.producerPerformance.msgsPerSec)} | ${r.ratio.toFixed(2)}× |`);
+const rows = results.runs.map((r) => `| ${r.compression} | ${r.recordSize} B | ${Math.round(r.gateway.msgsPerSec)} | ${r.gateway.seconds.toFixed(1)} s | ${Math.round(r.producerPerformance.msgsPerSec)} | ${r.ratio.toFixed(2)}× | ${r.load.join(' → ')} |`);
 const md = [
   `Kafka drain: ${EVENTS} events (24 h backlog of a ${SENSORS}-sensor site: ${SENSORS} cells × ${CONTEXTS.length} contexts × ${WINDOWS} windows), ${results.host}, Node ${process.version}`,
   `outbox SQLite file: ${(fileBytes / 2 ** 20).toFixed(0)} MiB (${Math.round(fileBytes / EVENTS)} B/event)`,
   '',
-  '| compression | record | gateway drain msgs/s | gateway drain time | ProducerPerformance msgs/s | ratio |',
-  '|---|---|---|---|---|---|',
+  '| compression | record | gateway drain msgs/s | gateway drain time | ProducerPerformance msgs/s | ratio | load avg |',
+  '|---|---|---|---|---|---|---|',
   ...rows,
 ].join('\n');
 console.log(md);
