@@ -1,6 +1,7 @@
 import type { Reading } from '../reading.js';
 import { Acc } from './acc.js';
 import { floorTo } from './spec.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 import type { KeyRef, Sink } from './types.js';
 
 /**
@@ -21,6 +22,14 @@ export class SlidingPanes {
 
   get paneCount(): number {
     return this.panes.length;
+  }
+
+  save(w: StateWriter): void {
+    w.accs(this.panes);
+  }
+
+  load(r: StateReader): void {
+    this.panes.push(...r.accs());
   }
 
   add(r: Reading, seq: number, watermarkMs: number): void {
