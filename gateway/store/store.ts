@@ -52,6 +52,8 @@ export function latestScores(db: SqliteDatabase, filter: ScoreFilter): ScoreRow[
     ORDER BY city, context, h3_index`).all({ city: filter.city ?? null, context: filter.context ?? null }) as ScoreRow[];
 }
 
+const WINDOW_SNAPSHOT_KEY = 'windows.snapshot';
+
 type ReplayRow = [id: number, sensorId: string, metric: string, value: number, ts: number, quality: Reading['quality'], receivedAt: number];
 
 /** The one SQLite file (DESIGN §1.3). Statements are prepared once; callers group writes in `transaction`. */
@@ -91,6 +93,7 @@ export class Store {
         source, received_at AS receivedAt FROM readings WHERE sensor_id = ? AND metric = ? AND ts < ? ORDER BY ts DESC LIMIT 1`),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
     };
   }
 
@@ -198,6 +201,20 @@ export class Store {
 
   setMeta(key: string, value: string): void {
     this.statements.setMeta.run(key, value);
+  }
+
+  /** The window engine saved at a clean shutdown (a blob in `meta`), replacing any earlier one. */
+  saveWindowSnapshot(bytes: Uint8Array): void {
+    this.statements.setMeta.run(WINDOW_SNAPSHOT_KEY, bytes);
+  }
+
+  /** Reads and deletes the saved window engine: it describes the store only until the next reading. */
+  takeWindowSnapshot(): Buffer | undefined {
+    return this.transaction(() => {
+      const value = (this.statements.getMeta.get(WINDOW_SNAPSHOT_KEY) as { value: unknown } | undefined)?.value;
+      if (value !== undefined) this.statements.deleteMeta.run(WINDOW_SNAPSHOT_KEY);
+      return Buffer.isBuffer(value) ? value : undefined;
+    });
   }
 
   close(): void {
