@@ -38,6 +38,8 @@ interface PendingWork {
 }
 
 const REPLAY_PAGE_READINGS = 5_000;
+/** Sliding windows only feed the dashboard live: a replay neither stores nor publishes them. */
+const REPLAY = Object.freeze({ replay: true, skipSliding: true });
 
 /**
  * DESIGN §1.2: parse (drivers) → validate → enrich → persist → windows → scores → events.
@@ -158,13 +160,13 @@ export class Pipeline {
     // restart for a key that was quiet at the cutoff is still judged late or on time as it would have been.
     for (const { sensorId, metric } of this.loadKnownKeys()) {
       const seed = this.store.latestReadingBefore(sensorId, metric, replayFromMs);
-      if (seed && seed.id < id) this.engine.add(seed, { replay: true });
+      if (seed && seed.id < id) this.engine.add(seed, REPLAY);
     }
     for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
       const results: WindowRow[] = [];
       const correlations = new Map<WindowRow, string>();
       for (const reading of page) {
-        for (const result of this.engine.add(reading, { replay: true }).results) {
+        for (const result of this.engine.add(reading, REPLAY).results) {
           results.push(result);
           correlations.set(result, `${this.options.gatewayId}/r${reading.id}`);
         }

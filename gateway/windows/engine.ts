@@ -41,7 +41,7 @@ export class WindowEngine {
   private readonly specs = new Map<string, WindowSpec>();
   private readonly specFor: (metric: string) => WindowSpec;
   private readonly replayFromMs: number | undefined;
-  private readonly sink: Sink = { results: [], suppressBeforeMs: -Infinity };
+  private readonly sink: Sink = { results: [], suppressBeforeMs: -Infinity, skipSliding: false };
   private seq = 0;
 
   constructor(options: WindowEngineOptions | ((metric: string) => WindowSpec) = {}) {
@@ -64,6 +64,7 @@ export class WindowEngine {
     } else {
       sink.suppressBeforeMs = -Infinity;
     }
+    sink.skipSliding = options?.skipSliding === true;
     const status = this.keyFor(reading.sensorId, reading.metric).add(reading, this.seq++, sink);
     if (sink.results.length === 0) return QUIET[status];
     return { status, results: this.drain() };
@@ -73,6 +74,7 @@ export class WindowEngine {
   tick(nowMs: number): WindowResult[] {
     const sink = this.sink;
     sink.suppressBeforeMs = -Infinity;
+    sink.skipSliding = false;
     for (const metrics of this.keys.values()) {
       for (const key of metrics.values()) key.idleAdvance(nowMs, sink);
     }

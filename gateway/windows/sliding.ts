@@ -56,7 +56,8 @@ export class SlidingPanes {
     const { sizeMs, slideMs, scratch } = this;
     const last = Math.min(floorTo(toWm, slideMs), panes[n - 1].startMs + sizeMs);
     let lo = 0;
-    for (let end = Math.max(this.firstOpenEnd(fromWm), panes[0].startMs + slideMs); end <= last; end += slideMs) {
+    const first = sink.skipSliding ? Infinity : Math.max(this.firstOpenEnd(fromWm), panes[0].startMs + slideMs);
+    for (let end = first; end <= last; end += slideMs) {
       const start = end - sizeMs;
       while (lo < n && panes[lo].startMs < start) lo++;
       if (lo === n || panes[lo].startMs >= end) continue;
