@@ -192,7 +192,7 @@ export class Pipeline {
     try {
       this.store.transaction(() => {
         const lastReadingId = this.store.readingIdRange().max;
-        this.store.saveWindowSnapshot(encodeSnapshot(this.engine, { lastReadingId, savedAt: Date.now() }));
+        this.store.saveWindowSnapshot(encodeSnapshot(this.engine, { lastReadingId }));
       });
     } catch (err) {
       this.log.warn({ err }, 'saving the window snapshot failed; the next start replays stored readings');

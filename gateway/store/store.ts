@@ -222,13 +222,19 @@ export class Store {
     this.statements.setMeta.run(WINDOW_SNAPSHOT_KEY, bytes);
   }
 
-  /** Reads and deletes the saved window engine: it describes the store only until the next reading. */
+  /**
+   * Reads and deletes the saved window engine (it describes the store only until the next reading; the caller
+   * checks that). A delete that fails, as on a full disk, leaves it for that check at the next start.
+   */
   takeWindowSnapshot(): Buffer | undefined {
-    return this.transaction(() => {
-      const value = (this.statements.getMeta.get(WINDOW_SNAPSHOT_KEY) as { value: unknown } | undefined)?.value;
-      if (value !== undefined) this.statements.deleteMeta.run(WINDOW_SNAPSHOT_KEY);
-      return Buffer.isBuffer(value) ? value : undefined;
-    });
+    const value = (this.statements.getMeta.get(WINDOW_SNAPSHOT_KEY) as { value: unknown } | undefined)?.value;
+    if (value === undefined) return undefined;
+    try {
+      this.statements.deleteMeta.run(WINDOW_SNAPSHOT_KEY);
+    } catch {
+      /* kept; stale as soon as a reading is stored */
+    }
+    return Buffer.isBuffer(value) ? value : undefined;
   }
 
   close(): void {
