@@ -1,5 +1,8 @@
 import { Acc } from './acc.js';
 
+/** Numbers per window in the order of StateWriter.acc. */
+const ACC_NUMBERS = 14;
+
 /** Numbers of a window engine's state, in order, as float64 (exact, ±Infinity included); see snapshot.ts. */
 export class StateWriter {
   private buf = new Float64Array(4096);
@@ -58,21 +61,26 @@ export class StateReader {
     return n;
   }
 
+  /** One bounds check per window: a restore reads tens of thousands of them before the JIT warms up. */
   accInto<T extends Acc>(a: T): T {
-    a.startMs = this.num();
-    a.endMs = this.num();
-    a.count = this.num();
-    a.mean = this.num();
-    a.m2 = this.num();
-    a.min = this.num();
-    a.max = this.num();
-    a.last = this.num();
-    a.lastSeq = this.num();
-    a.firstTs = this.num();
-    a.lastTs = this.num();
-    a.uncertainCount = this.num();
-    a.badCount = this.num();
-    a.revision = this.num();
+    const b = this.buf;
+    const i = this.i;
+    if (i + ACC_NUMBERS > b.length) throw new RangeError('window state ends early');
+    a.startMs = b[i]!;
+    a.endMs = b[i + 1]!;
+    a.count = b[i + 2]!;
+    a.mean = b[i + 3]!;
+    a.m2 = b[i + 4]!;
+    a.min = b[i + 5]!;
+    a.max = b[i + 6]!;
+    a.last = b[i + 7]!;
+    a.lastSeq = b[i + 8]!;
+    a.firstTs = b[i + 9]!;
+    a.lastTs = b[i + 10]!;
+    a.uncertainCount = b[i + 11]!;
+    a.badCount = b[i + 12]!;
+    a.revision = b[i + 13]!;
+    this.i = i + ACC_NUMBERS;
     return a;
   }
 
