@@ -64,7 +64,8 @@ export class Gateway {
     const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));
     this.pipeline = built.pipeline;
     this.alerts = built.alertStore;
-    const rebuilt = this.timed('rebuild', () => this.pipeline.rebuild());
+    const rebuilt = this.timed('rebuild', () => this.pipeline.restoreOrRebuild());
+    if (rebuilt.snapshotRejected) log.warn({ reason: rebuilt.snapshotRejected }, 'window snapshot not used; replaying stored readings');
     log.info({ ...rebuilt, sensors: built.directory.size }, 'windows rebuilt from stored readings');
     this.sync = new SyncWorker(this.store, this.metrics, log.child({ component: 'sync' }), { gatewayId: config.gateway.id, config: config.sync }).start();
     this.providers.sync = () => this.sync!.status();

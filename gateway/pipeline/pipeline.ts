@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { RejectedInput, SubmitOptions } from '../../drivers/driver.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, errorMessage } from '../errors.js';
 import type { GatewayBus } from '../bus.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Reading } from '../reading.js';
 import { classifyStoreError } from '../store/database.js';
 import type { SpaceState, StoreSpace } from '../store/space.js';
 import type { Store, WindowRow } from '../store/store.js';
-import { WindowEngine, replayStartMs, type WindowSpec } from '../windows/index.js';
+import { SnapshotRejected, WindowEngine, decodeSnapshot, encodeSnapshot, replayStartMs, type WindowSpec } from '../windows/index.js';
 import type { AlertStage } from '../alerts/alert-stage.js';
 import type { AlertEvent } from '../store/alert-store.js';
 import type { ScoreStage, ScoreUpdate } from './score-stage.js';
@@ -38,6 +38,8 @@ interface PendingWork {
 }
 
 const REPLAY_PAGE_READINGS = 5_000;
+/** Sliding windows only feed the dashboard live: a replay neither stores nor publishes them. */
+const REPLAY = Object.freeze({ replay: true, skipSliding: true });
 
 /**
  * DESIGN §1.2: parse (drivers) → validate → enrich → persist → windows → scores → events.
@@ -124,26 +126,47 @@ export class Pipeline {
     }
   }
 
+  /**
+   * Start-up: the window engine saved by a clean shutdown when it still describes the store (no reading
+   * since, same window specs, intact), else a replay of the stored readings. Either way the snapshot is gone.
+   */
+  restoreOrRebuild(nowMs = Date.now()): { from: 'snapshot' | 'replay'; readings: number; windows: number; snapshotRejected?: string } {
+    const saved = this.store.takeWindowSnapshot();
+    let snapshotRejected: string | undefined;
+    if (saved) {
+      try {
+        const { engine, meta } = decodeSnapshot(saved, this.options.specFor);
+        const lastReadingId = this.store.readingIdRange().max;
+        if (meta.lastReadingId !== lastReadingId) throw new SnapshotRejected(`readings changed since it was saved (last id ${meta.lastReadingId}, now ${lastReadingId})`);
+        this.engine = engine;
+        this.loadKnownKeys();
+        return { from: 'snapshot', readings: 0, windows: 0 };
+      } catch (err) {
+        snapshotRejected = errorMessage(err);
+      }
+    }
+    return { from: 'replay', ...this.rebuild(nowMs), ...(snapshotRejected ? { snapshotRejected } : {}) };
+  }
+
   /** DESIGN §4: open windows are rebuilt from stored readings, replayed in arrival order. */
   rebuild(nowMs = Date.now()): { readings: number; windows: number } {
     const replayFromMs = replayStartMs(nowMs, this.options.specs);
     this.engine = new WindowEngine({ specFor: this.options.specFor, replayFromMs });
+    this.needsRebuild = true; // until the replay is through: a half-replayed engine is neither used nor saved
     let id = this.store.firstReadingIdReceivedSince(replayFromMs);
     let readings = 0;
     let windows = 0;
     // Each key's newest reading before the replay seeds its watermark, so a backlog that arrives after the
     // restart for a key that was quiet at the cutoff is still judged late or on time as it would have been.
-    this.knownKeys.clear();
-    for (const { sensorId, metric } of this.store.readingKeys()) {
-      this.knownKeys.add(`${sensorId}\u0000${metric}`);
+    for (const { sensorId, metric } of this.loadKnownKeys()) {
       const seed = this.store.latestReadingBefore(sensorId, metric, replayFromMs);
-      if (seed && seed.id < id) this.engine.add(seed, { replay: true });
+      if (seed && seed.id < id) this.engine.add(seed, REPLAY);
     }
     for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
       const results: WindowRow[] = [];
       const correlations = new Map<WindowRow, string>();
       for (const reading of page) {
-        for (const result of this.engine.add(reading, { replay: true }).results) {
+        for (const result of this.engine.add(reading, REPLAY).results) {
           results.push(result);
           correlations.set(result, `${this.options.gatewayId}/r${reading.id}`);
         }
@@ -153,6 +176,7 @@ export class Pipeline {
       windows += results.length;
       id = page[page.length - 1]!.id + 1;
     }
+    this.needsRebuild = false;
     return { readings, windows };
   }
 
@@ -160,10 +184,26 @@ export class Pipeline {
     return this.pendingReadings;
   }
 
-  /** Stops taking input and commits everything already accepted. */
+  /** Stops taking input, commits everything already accepted and saves the window engine for the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.flush();
+    if (this.needsRebuild) return;
+    try {
+      this.store.transaction(() => {
+        const lastReadingId = this.store.readingIdRange().max;
+        this.store.saveWindowSnapshot(encodeSnapshot(this.engine, { lastReadingId }));
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'saving the window snapshot failed; the next start replays stored readings');
+    }
+  }
+
+  private loadKnownKeys(): Array<{ sensorId: string; metric: string }> {
+    const keys = this.store.readingKeys();
+    this.knownKeys.clear();
+    for (const { sensorId, metric } of keys) this.knownKeys.add(`${sensorId}\u0000${metric}`);
+    return keys;
   }
 
   private stageOf(stage: string) {

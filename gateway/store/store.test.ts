@@ -81,4 +81,29 @@ describe('SQLite store', () => {
     expect(store.insertOutbox(row)).toBe(false);
     expect(store.db.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 1 });
   });
+
+  it('finds the latest score of every cell and context, filtered and ordered as the SQL it replaced', () => {
+    const store = open();
+    const cells = ['891f2ed6df7ffff', '891f2ed6dc3ffff', '891f2ed6d8bffff'];
+    let n = 0;
+    for (const [c, h3Index] of cells.entries()) {
+      for (const context of ['TRANSIT', 'CLIMATE', 'NOISE']) {
+        if (c === 2 && context === 'NOISE') continue;
+        for (let w = 0; w < 5 + c; w++) {
+          const windowEnd = (w * 7 + c * 3 + context.length) * 300_000;
+          store.upsertScore({ h3Index, context, windowEnd, windowStart: windowEnd - 300_000, city: c === 1 ? 'ANK' : 'IST', revision: 0, score: n++,
+            grade: 'C', confidence: 0.5, flags: '', ucid: `u${n}`, eventId: `e${n}`, computedAt: 0 });
+        }
+      }
+    }
+    const oracle = store.db.prepare(`SELECT h3_index AS h3Index, context, window_end AS windowEnd, window_start AS windowStart, city, revision, score,
+      grade, confidence, flags, ucid, event_id AS eventId, computed_at AS computedAt FROM scores s WHERE window_end = (SELECT max(window_end) FROM scores
+      WHERE h3_index = s.h3_index AND context = s.context) AND (@city IS NULL OR city = @city) AND (@context IS NULL OR context = @context)
+      ORDER BY city, context, h3_index`);
+    for (const filter of [{}, { city: 'IST' }, { context: 'NOISE' }, { city: 'ANK', context: 'CLIMATE' }, { city: 'XXX' }]) {
+      const expected = oracle.all({ city: null, context: null, ...filter });
+      expect(store.latestScores(filter)).toEqual(expected);
+    }
+    expect(store.latestScores()).toHaveLength(8);
+  });
 });

@@ -1,9 +1,18 @@
 import type { Reading } from '../reading.js';
 import { KeyState } from './key-state.js';
 import { DEFAULT_WINDOW_SPEC, validateWindowSpec, type WindowSpec } from './spec.js';
+import { StateReader, StateWriter } from './state-codec.js';
 import type { AddOptions, AddResult, AddStatus, Sink, WindowEngineStats, WindowResult } from './types.js';
 
 export type { WindowSpec } from './spec.js';
+
+export interface EngineState {
+  seq: number;
+  keys: Array<[sensorId: string, metric: string]>;
+  /** The spec of every metric in keys. */
+  specs: ReadonlyMap<string, WindowSpec>;
+  numbers: Float64Array;
+}
 
 export interface WindowEngineOptions {
   /** Window spec per metric; called once per metric. Defaults to DEFAULT_WINDOW_SPEC. */
@@ -32,7 +41,7 @@ export class WindowEngine {
   private readonly specs = new Map<string, WindowSpec>();
   private readonly specFor: (metric: string) => WindowSpec;
   private readonly replayFromMs: number | undefined;
-  private readonly sink: Sink = { results: [], suppressBeforeMs: -Infinity };
+  private readonly sink: Sink = { results: [], suppressBeforeMs: -Infinity, skipSliding: false };
   private seq = 0;
 
   constructor(options: WindowEngineOptions | ((metric: string) => WindowSpec) = {}) {
@@ -55,6 +64,7 @@ export class WindowEngine {
     } else {
       sink.suppressBeforeMs = -Infinity;
     }
+    sink.skipSliding = options?.skipSliding === true;
     const status = this.keyFor(reading.sensorId, reading.metric).add(reading, this.seq++, sink);
     if (sink.results.length === 0) return QUIET[status];
     return { status, results: this.drain() };
@@ -64,6 +74,7 @@ export class WindowEngine {
   tick(nowMs: number): WindowResult[] {
     const sink = this.sink;
     sink.suppressBeforeMs = -Infinity;
+    sink.skipSliding = false;
     for (const metrics of this.keys.values()) {
       for (const key of metrics.values()) key.idleAdvance(nowMs, sink);
     }
@@ -101,6 +112,28 @@ export class WindowEngine {
       }
     }
     return s;
+  }
+
+  /** Everything add() and tick() depend on; snapshot.ts frames it. Keys keep their order, and with it tick()'s. */
+  saveState(): EngineState {
+    const w = new StateWriter();
+    const keys: Array<[string, string]> = [];
+    for (const [sensorId, metrics] of this.keys) {
+      for (const [metric, key] of metrics) {
+        keys.push([sensorId, metric]);
+        key.save(w);
+      }
+    }
+    return { seq: this.seq, keys, specs: new Map(this.specs), numbers: w.numbers() };
+  }
+
+  /** Into an engine that has seen nothing; throws on a state that does not parse to the end. */
+  loadState(state: Omit<EngineState, 'specs'>): void {
+    if (this.keys.size > 0 || this.seq > 0) throw new Error('WindowEngine.loadState: the engine is not empty');
+    const r = new StateReader(state.numbers);
+    for (const [sensorId, metric] of state.keys) this.keyFor(sensorId, metric).load(r);
+    if (!r.done) throw new RangeError('window state: numbers left over');
+    this.seq = state.seq;
   }
 
   private keyFor(sensorId: string, metric: string): KeyState {

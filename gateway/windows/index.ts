@@ -1,4 +1,5 @@
 export { WindowEngine, type WindowEngineOptions } from './engine.js';
+export { SnapshotRejected, decodeSnapshot, encodeSnapshot } from './snapshot.js';
 export {
   DEFAULT_WINDOW_SPEC,
   maxWindowMs,

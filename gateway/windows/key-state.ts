@@ -2,6 +2,7 @@ import type { Reading } from '../reading.js';
 import { SessionWindows } from './sessions.js';
 import { SlidingPanes } from './sliding.js';
 import { sessionMaxMs, type WindowSpec } from './spec.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 import { TumblingWindows } from './tumbling.js';
 import type { AddStatus, KeyRef, Sink } from './types.js';
 
@@ -25,6 +26,24 @@ export class KeyState implements KeyRef {
       spec.sessionGapMs === null
         ? null
         : new SessionWindows(this, spec.sessionGapMs, sessionMaxMs(spec), spec.revisionHorizonMs);
+  }
+
+  save(w: StateWriter): void {
+    w.num(this.watermarkMs);
+    w.num(this.maxTs);
+    w.num(this.lastReceivedAt);
+    this.tumbling.save(w);
+    this.sliding?.save(w);
+    this.sessions?.save(w);
+  }
+
+  load(r: StateReader): void {
+    this.watermarkMs = r.num();
+    this.maxTs = r.num();
+    this.lastReceivedAt = r.num();
+    this.tumbling.load(r);
+    this.sliding?.load(r);
+    this.sessions?.load(r);
   }
 
   add(r: Reading, seq: number, sink: Sink): AddStatus {

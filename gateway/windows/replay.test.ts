@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../reading.js';
 import { WindowEngine } from './engine.js';
+import { encodeSnapshot } from './snapshot.js';
 import { DEFAULT_WINDOW_SPEC, replayStartMs, type WindowSpec } from './spec.js';
 import { MIN, T0, reading, resultId, rng } from './test-support.js';
 import type { AddStatus, WindowResult } from './types.js';
@@ -128,6 +129,23 @@ describe('restart rebuild', () => {
     // ticks only decide when a window closes, not what it holds or its revision
     expect([...index(first.results).keys()].sort()).toEqual([...byId.keys()].sort());
     expectKnown(first.results, byId);
+  });
+
+  it('a replay that skips sliding windows emits the rest unchanged and ends in the same state', () => {
+    const replay = readingsOf(events);
+    const full = new WindowEngine({ specFor, replayFromMs: -Infinity });
+    const skipping = new WindowEngine({ specFor, replayFromMs: -Infinity });
+    const withSliding = run(full, replay, true);
+    const out: Output = { statuses: [], results: [] };
+    for (const e of replay) {
+      const { status, results } = skipping.add((e as { reading: Reading }).reading, { replay: true, skipSliding: true });
+      out.statuses.push(status);
+      out.results.push(...results);
+    }
+    expect(withSliding.results.some((r) => r.kind === 'sliding')).toBe(true);
+    expect(out).toEqual({ statuses: withSliding.statuses, results: withSliding.results.filter((r) => r.kind !== 'sliding') });
+    expect(encodeSnapshot(skipping, {})).toEqual(encodeSnapshot(full, {}));
+    expect(skipping.tick(T0 + 10 * 60 * MIN)).toEqual(full.tick(T0 + 10 * 60 * MIN));
   });
 
   // At 0.65 the replay start falls inside s3's silence: without its seed reading the rebuilt engine would

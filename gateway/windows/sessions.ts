@@ -1,6 +1,7 @@
 import type { Reading } from '../reading.js';
 import { Acc } from './acc.js';
 import { floorTo } from './spec.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 import type { KeyRef, Sink } from './types.js';
 
 class Session extends Acc {
@@ -39,6 +40,22 @@ export class SessionWindows {
 
   get closedCount(): number {
     return this.closed.length;
+  }
+
+  save(w: StateWriter): void {
+    for (const list of [this.open, this.closed]) {
+      w.num(list.length);
+      for (const s of list) {
+        w.num(s.bucketStartMs);
+        w.acc(s);
+      }
+    }
+  }
+
+  load(r: StateReader): void {
+    for (const list of [this.open, this.closed]) {
+      for (let n = r.count(); n > 0; n--) list.push(r.accInto(new Session(r.num())));
+    }
   }
 
   add(r: Reading, seq: number, watermarkMs: number, sink: Sink): void {

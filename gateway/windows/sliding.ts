@@ -1,6 +1,7 @@
 import type { Reading } from '../reading.js';
 import { Acc } from './acc.js';
 import { floorTo } from './spec.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 import type { KeyRef, Sink } from './types.js';
 
 /**
@@ -21,6 +22,14 @@ export class SlidingPanes {
 
   get paneCount(): number {
     return this.panes.length;
+  }
+
+  save(w: StateWriter): void {
+    w.accs(this.panes);
+  }
+
+  load(r: StateReader): void {
+    this.panes.push(...r.accs());
   }
 
   add(r: Reading, seq: number, watermarkMs: number): void {
@@ -47,7 +56,8 @@ export class SlidingPanes {
     const { sizeMs, slideMs, scratch } = this;
     const last = Math.min(floorTo(toWm, slideMs), panes[n - 1].startMs + sizeMs);
     let lo = 0;
-    for (let end = Math.max(this.firstOpenEnd(fromWm), panes[0].startMs + slideMs); end <= last; end += slideMs) {
+    const first = sink.skipSliding ? Infinity : Math.max(this.firstOpenEnd(fromWm), panes[0].startMs + slideMs);
+    for (let end = first; end <= last; end += slideMs) {
       const start = end - sizeMs;
       while (lo < n && panes[lo].startMs < start) lo++;
       if (lo === n || panes[lo].startMs >= end) continue;

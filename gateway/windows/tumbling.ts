@@ -1,6 +1,7 @@
 import type { Reading } from '../reading.js';
 import { Acc } from './acc.js';
 import { floorTo } from './spec.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 import type { AddStatus, KeyRef, Sink } from './types.js';
 
 /** Tumbling windows of one key: open ones, and closed ones kept while they may still be revised. */
@@ -26,6 +27,16 @@ export class TumblingWindows {
 
   openWindows(): readonly Acc[] {
     return this.open;
+  }
+
+  save(w: StateWriter): void {
+    w.accs(this.open);
+    w.accs(this.closed);
+  }
+
+  load(r: StateReader): void {
+    this.open.push(...r.accs());
+    this.closed.push(...r.accs());
   }
 
   /** Classifies the reading against `watermarkMs` and aggregates it unless it is dropped. */

@@ -37,6 +37,8 @@ export interface AddResult {
 export interface AddOptions {
   /** The reading is replayed from the store after a restart (see WindowEngineOptions.replayFromMs). */
   replay?: boolean;
+  /** Sliding windows are not composed nor emitted by this call (their panes are kept): for a caller that discards them. */
+  skipSliding?: boolean;
 }
 
 export interface WindowEngineStats {
@@ -58,4 +60,5 @@ export interface Sink {
   readonly results: WindowResult[];
   /** Windows starting before this are built but not emitted (replay: they may be only partly rebuilt). */
   suppressBeforeMs: number;
+  skipSliding: boolean;
 }

@@ -58,7 +58,8 @@ const rows = [
   ['CPU per 1,000 readings/s, % of one core (1 Hz / 0.1 Hz sites)', fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPer1kPerSec)} / ${range(fp(k10, 'gateway')?.cpuPer1kPerSec)}`, '', null],
   ['outbox drain ÷ Kafka ProducerPerformance, by compression', drain?.runs && drain.runs.map((r) => `${r.compression} ${r.ratio.toFixed(2)}`).join(', '), '≥ 0.3 (issue 3)', drain?.runs ? drain.runs.every((r) => r.ratio >= 0.3) : null],
   ['Modbus TCP driver ÷ bare modbus-serial (polls/s)', modbus?.tcp && modbus.tcp.ratio.toFixed(2), '', null],
-  [`start-up to READY=1 with a ${startup ? (startup.dbBytes / 2 ** 30).toFixed(2) : '?'} GiB database, s`, startup && range(startup.big.notify, 2, 1 / 1000), '≤ 2 (issue 7)', startup && startup.big.notify.median <= 2000],
+  [`start-up to READY=1 with a ${startup ? (startup.dbBytes / 2 ** 30).toFixed(2) : '?'} GiB database after a crash (replay), s`, startup && range(startup.big.notify, 2, 1 / 1000), '≤ 2 (issue 7)', startup && startup.big.notify.median <= 2000],
+  ['same, after a clean stop (window snapshot), s', startup?.bigClean && range(startup.bigClean.notify, 2, 1 / 1000), '≤ 2 (issue 7)', startup?.bigClean ? startup.bigClean.notify.median <= 2000 : null],
 ];
 const summary = {
   at: new Date().toISOString(),
