@@ -7,7 +7,7 @@ import type { Reading } from '../reading.js';
 import { classifyStoreError } from '../store/database.js';
 import type { SpaceState, StoreSpace } from '../store/space.js';
 import type { Store, WindowRow } from '../store/store.js';
-import { SnapshotRejected, WindowEngine, decodeSnapshot, encodeSnapshot, replayStartMs, type WindowSpec } from '../windows/index.js';
+import { SnapshotRejected, WindowEngine, decodeSnapshot, encodeSnapshot, maxWindowMs, replayStartMs, type WindowSpec } from '../windows/index.js';
 import type { AlertStage } from '../alerts/alert-stage.js';
 import type { AlertEvent } from '../store/alert-store.js';
 import type { ScoreStage, ScoreUpdate } from './score-stage.js';
@@ -156,12 +156,7 @@ export class Pipeline {
     let id = this.store.firstReadingIdReceivedSince(replayFromMs);
     let readings = 0;
     let windows = 0;
-    // Each key's newest reading before the replay seeds its watermark, so a backlog that arrives after the
-    // restart for a key that was quiet at the cutoff is still judged late or on time as it would have been.
-    for (const { sensorId, metric } of this.loadKnownKeys()) {
-      const seed = this.store.latestReadingBefore(sensorId, metric, replayFromMs);
-      if (seed && seed.id < id) this.engine.add(seed, REPLAY);
-    }
+    for (const { sensorId, metric } of this.loadKnownKeys()) this.seedKey(sensorId, metric, replayFromMs, id);
     for (let page = this.store.readingsPage(id, REPLAY_PAGE_READINGS); page.length; page = this.store.readingsPage(id, REPLAY_PAGE_READINGS)) {
       const results: WindowRow[] = [];
       const correlations = new Map<WindowRow, string>();
@@ -178,6 +173,24 @@ export class Pipeline {
     }
     this.needsRebuild = false;
     return { readings, windows };
+  }
+
+  /**
+   * Each key's newest reading before the replay seeds its watermark, so a backlog that arrives after the
+   * restart for a key that was quiet at the cutoff is still judged late or on time as it would have been.
+   * A key whose readings end too soon after the cutoff for the replay to close its windows gets every
+   * reading those windows can hold, so the ticks after the start emit them whole, not as the seed alone.
+   */
+  private seedKey(sensorId: string, metric: string, replayFromMs: number, firstReplayedId: number): void {
+    const seed = this.store.latestReadingBefore(sensorId, metric, replayFromMs);
+    if (!seed || seed.id >= firstReplayedId) return;
+    const spec = this.options.specFor(metric);
+    const reachMs = maxWindowMs(spec) + spec.allowedLatenessMs;
+    if ((this.store.newestReadingTs(sensorId, metric) ?? -Infinity) >= replayFromMs + reachMs) {
+      this.engine.add(seed, REPLAY);
+      return;
+    }
+    for (const r of this.store.keyReadingsBefore(sensorId, metric, seed.ts - reachMs, replayFromMs, firstReplayedId)) this.engine.add(r, REPLAY);
   }
 
   get pendingCount(): number {

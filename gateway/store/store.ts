@@ -105,6 +105,9 @@ export class Store {
       insertReadingKey: db.prepare('INSERT OR IGNORE INTO reading_keys (sensor_id, metric) VALUES (?, ?)'),
       latestReadingBefore: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
         source, received_at AS receivedAt FROM readings WHERE sensor_id = ? AND metric = ? AND ts < ? ORDER BY ts DESC LIMIT 1`),
+      newestReadingTs: db.prepare('SELECT max(ts) AS ts FROM readings WHERE sensor_id = ? AND metric = ?'),
+      keyReadingsBefore: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
+        source, received_at AS receivedAt FROM readings WHERE sensor_id = ? AND metric = ? AND ts >= ? AND ts < ? AND id < ? ORDER BY id`),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
@@ -199,6 +202,15 @@ export class Store {
   /** The key's reading with the highest event time before `tsMs` (index seek on (sensor_id, metric, ts)). */
   latestReadingBefore(sensorId: string, metric: string, tsMs: number): (Reading & { id: number }) | undefined {
     return this.statements.latestReadingBefore.get(sensorId, metric, tsMs) as (Reading & { id: number }) | undefined;
+  }
+
+  newestReadingTs(sensorId: string, metric: string): number | null {
+    return (this.statements.newestReadingTs.get(sensorId, metric) as { ts: number | null }).ts;
+  }
+
+  /** A key's readings with fromTs <= ts < toTs stored before row beforeId, in arrival order. */
+  keyReadingsBefore(sensorId: string, metric: string, fromTs: number, toTs: number, beforeId: number): Array<Reading & { id: number }> {
+    return this.statements.keyReadingsBefore.all(sensorId, metric, fromTs, toTs, beforeId) as Array<Reading & { id: number }>;
   }
 
   deleteReadingsUpTo(id: number): number {
