@@ -9,7 +9,7 @@ export type SqliteDatabase = Database.Database;
 /**
  * SQLite's page cache per connection, KiB (its own default). It fills up to this over hours as the readings index
  * grows; with 1,000+ sensors every insert touches a different index leaf, so no cache that fits a Pi holds the hot
- * set, and a miss is a read from the OS page cache. 16 MiB cost up to 14 MiB more RSS for no measured gain.
+ * set, and a miss is a read from the OS page cache. 16 MiB cost up to 14 MiB more RSS; CPU at both footprint loads within noise (docs/benchmarks.md).
  */
 const PAGE_CACHE_KIB = 2_000;
 
