@@ -6,6 +6,13 @@ import { MIGRATIONS } from './migrations.js';
 
 export type SqliteDatabase = Database.Database;
 
+/**
+ * SQLite's page cache per connection, KiB (its own default). It fills up to this over hours as the readings index
+ * grows; with 1,000+ sensors every insert touches a different index leaf, so no cache that fits a Pi holds the hot
+ * set, and a miss is a read from the OS page cache. 16 MiB cost up to 14 MiB more RSS; CPU at both footprint loads within noise (docs/benchmarks.md).
+ */
+const PAGE_CACHE_KIB = 2_000;
+
 /** DESIGN §9: WAL with synchronous=FULL, so a committed reading survives a power cut. */
 export function openDatabase(file: string, options: { readonly?: boolean; maxBytes?: number } = {}): SqliteDatabase {
   if (!options.readonly) mkdirSync(path.dirname(file), { recursive: true });
@@ -16,7 +23,7 @@ export function openDatabase(file: string, options: { readonly?: boolean; maxByt
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('wal_autocheckpoint = 4000');
-  db.pragma('cache_size = -16000');
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   migrate(db);
   // store.maxSize: SQLite answers SQLITE_FULL past it, as on a full disk (never below the current size)
   if (options.maxBytes) db.pragma(`max_page_count = ${Math.ceil(options.maxBytes / (db.pragma('page_size', { simple: true }) as number))}`);
