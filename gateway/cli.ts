@@ -13,7 +13,7 @@ import { printStatus } from './commands/status.js';
 import { passwdCommand } from './broker-security/passwd-command.js';
 import { installServiceSignals } from './service/signals.js';
 import path from 'node:path';
-import v8 from 'node:v8';
+import { relaxV8MemoryFlagsForStartUp, restoreV8MemoryFlags } from './v8-memory-flags.js';
 
 const USAGE = `usage: ucid-gateway <command> [options]
 
@@ -54,10 +54,7 @@ async function start(configFlag: string | undefined): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // memory.ts's --optimize-for-size adds mark-compacts while the heap grows: the start-up replay took ~1.5× as
-  // long with it (docs/operations.md "Start-up time"). Off until ready, then on again for the steady state.
-  const sizeFlag = process.env.UCID_NODE_DEFAULT_MEMORY !== '1';
-  if (sizeFlag) v8.setFlagsFromString('--no-optimize-for-size');
+  relaxV8MemoryFlagsForStartUp();
   try {
     await gateway.start();
   } catch (err) {
@@ -65,7 +62,7 @@ async function start(configFlag: string | undefined): Promise<void> {
     await gateway.stop().catch(() => undefined);
     process.exit(1);
   } finally {
-    if (sizeFlag) v8.setFlagsFromString('--optimize-for-size');
+    restoreV8MemoryFlags();
   }
 }
 
