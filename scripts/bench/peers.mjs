@@ -70,7 +70,8 @@ export async function startGateway(config = {}) {
   }));
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  // MALLOC_ARENA_MAX as systemd/ucid-gateway.service sets it
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { MALLOC_ARENA_MAX: '2', ...process.env } });
   const ready = await waitForLine(child, (line) => {
     try {
       const l = JSON.parse(line);
