@@ -42,9 +42,15 @@ function fieldsOf(format: LineFormat, line: string): Fields | string {
 
 const toNumber = (raw: unknown): number => (typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN);
 
+/** ECMAScript's time range (±10⁸ days): beyond it a number is no time, and seconds × 1000 may overflow. */
+const MAX_TIME_MS = 8.64e15;
+
 function toTimestamp(raw: unknown): number | null {
   const n = toNumber(raw);
-  if (Number.isFinite(n)) return n < 1e11 ? Math.round(n * 1000) : Math.round(n);
+  if (Number.isFinite(n)) {
+    const ms = Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
+    return Math.abs(ms) <= MAX_TIME_MS ? ms : null;
+  }
   if (typeof raw === 'string') {
     const parsed = Date.parse(raw);
     if (Number.isFinite(parsed)) return parsed;

@@ -65,6 +65,14 @@ describe('fuzz: serial lines and frames', () => {
       }), { numRuns: runs(1_000) });
   });
 
+  it('refuses a time field beyond the date range instead of overflowing it (found by the property below)', () => {
+    for (const ts of ['-1.797693134862316e+305', '9e15', '1e300']) {
+      const parsed = parseLine(formats[1]!, `,${ts},0,`);
+      expect(parsed).toMatchObject({ ok: false, reason: expect.stringContaining('field "ts" is not a time') });
+    }
+    expect(parseLine(formats[1]!, 'a,1764115200,7,')).toMatchObject({ ok: true, ts: 1_764_115_200_000 });
+  });
+
   it('line parsing (JSON, CSV, regex): a reason, or finite values of configured fields only', () => {
     const line = fc.oneof(
       fc.string({ maxLength: 120 }),
