@@ -67,6 +67,9 @@ export function latestScores(db: SqliteDatabase, filter: ScoreFilter): ScoreRow[
 }
 
 const WINDOW_SNAPSHOT_KEY = 'windows.snapshot';
+/** A stored reading as the window engine takes it, with its row id. */
+const READING_COLUMNS = `id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
+  source, received_at AS receivedAt`;
 
 type ReplayRow = [id: number, sensorId: string, metric: string, value: number, ts: number, quality: Reading['quality'], receivedAt: number];
 
@@ -103,11 +106,9 @@ export class Store {
       deleteReadingsUpTo: db.prepare('DELETE FROM readings WHERE id <= ?'),
       readingKeys: db.prepare('SELECT sensor_id AS sensorId, metric FROM reading_keys'),
       insertReadingKey: db.prepare('INSERT OR IGNORE INTO reading_keys (sensor_id, metric) VALUES (?, ?)'),
-      latestReadingBefore: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
-        source, received_at AS receivedAt FROM readings WHERE sensor_id = ? AND metric = ? AND ts < ? ORDER BY ts DESC LIMIT 1`),
+      latestReadingBefore: db.prepare(`SELECT ${READING_COLUMNS} FROM readings WHERE sensor_id = ? AND metric = ? AND ts < ? ORDER BY ts DESC LIMIT 1`),
       newestReadingTs: db.prepare('SELECT max(ts) AS ts FROM readings WHERE sensor_id = ? AND metric = ?'),
-      keyReadingsBefore: db.prepare(`SELECT id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
-        source, received_at AS receivedAt FROM readings WHERE sensor_id = ? AND metric = ? AND ts >= ? AND ts < ? AND id < ? ORDER BY id`),
+      keyReadingsBefore: db.prepare(`SELECT ${READING_COLUMNS} FROM readings WHERE sensor_id = ? AND metric = ? AND ts >= ? AND ts < ? AND id < ? ORDER BY id`),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
