@@ -54,3 +54,48 @@ describe('reading fan-out to clients with the same and with different subscripti
     expect(readingsOf(clients[2]!)).toEqual(all.filter((r) => r.startsWith('b-2=')));
   });
 });
+
+describe('a client that falls behind the others of its subscription', () => {
+  let h: Awaited<ReturnType<typeof startHarness>>;
+  let fast: { ws: WebSocket; got: Message[] };
+  let lagging: { ws: WebSocket; got: Message[] };
+
+  beforeAll(async () => {
+    h = await startHarness({ limits: { highWaterBytes: 64 * 1024, maxPendingBytes: 8 * 1024 * 1024, maxStallMs: 60_000 } });
+    fast = await client(h.port, { readings: true });
+    lagging = await client(h.port, { readings: true });
+  });
+
+  afterAll(async () => {
+    fast?.ws.close();
+    lagging?.ws.close();
+    await h?.close();
+  });
+
+  it('gets the latest of each sensor while the others get every reading, then every reading again once it catches up', async () => {
+    const socket = (lagging.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.pause();
+    const sensors = 100;
+    let seq = 0;
+    const emit = () => h.bus.emit('readings', Array.from({ length: sensors }, (_, i) => reading(`lag-${i}`, 'pm25', seq++)));
+    for (let batch = 0; batch < 5_000 && (await h.metric('ucid_ws_coalesced_total')) < 1_000; batch++) {
+      emit();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(await h.metric('ucid_ws_coalesced_total')).toBeGreaterThanOrEqual(1_000);
+    const lagEnd = seq;
+    socket.resume();
+    const values = (c: { got: Message[] }) => c.got.filter((m) => m.type === 'reading').map((m) => m.value!);
+    await eventually(() => values(lagging).includes(lagEnd - 1), 20_000);
+    const latest = (c: { got: Message[] }) => new Map(c.got.filter((m) => m.type === 'reading').map((m) => [m.sensor_id, m.value]));
+    expect(latest(lagging)).toEqual(latest(fast));
+    expect(values(lagging).length).toBeLessThan(lagEnd);
+
+    const before = values(lagging).length;
+    for (let round = 0; round < 20; round++) emit();
+    const after = Array.from({ length: 20 * sensors }, (_, i) => lagEnd + i);
+    await eventually(() => values(lagging).length === before + after.length);
+    expect(values(lagging).slice(before)).toEqual(after);
+    expect(values(fast)).toEqual(Array.from({ length: seq }, (_, i) => i));
+  });
+});

@@ -20,6 +20,12 @@ export interface Subscription {
   metric: string | null;
 }
 
+export const wantsContext = (s: Subscription, context: string | null): boolean =>
+  s.context === null || context === null || s.context === context;
+
+export const wantsReading = (s: Subscription, sensorId: string, metric: string): boolean =>
+  s.readings && (s.sensor === null || s.sensor === sensorId) && (s.metric === null || s.metric === metric);
+
 /** An unmasked, final text frame (RFC 6455 §5.2), built once per message and shared by every client. */
 export function textFrame(json: string): Buffer {
   const payload = Buffer.from(json);
@@ -35,7 +41,7 @@ export function textFrame(json: string): Buffer {
 
 /**
  * One WebSocket client: its subscription and its outgoing queue. Frames go to the socket while it keeps up,
- * all of one tick in a single write; otherwise they wait in a map keyed by what they describe (a cell and
+ * all of one tick in a single write (its subscription's frames joined once for the group: WsGroup); otherwise they wait in a map keyed by what they describe (a cell and
  * context, a sensor and metric, `status`), so a newer update replaces an older one. Memory per client is
  * bounded by `highWaterBytes + maxPendingBytes`; past that, or after `maxStallMs` without progress, it is dropped.
  */
@@ -57,12 +63,16 @@ export class WsClient {
     private readonly onCoalesce: () => void,
   ) {}
 
-  wantsContext(context: string | null): boolean {
-    return this.sub.context === null || context === null || this.sub.context === context;
+  /** Nothing waits and the socket is below its high-water mark: frames can go straight out. */
+  keepsUp(): boolean {
+    return !this.closed && this.pending.size === 0 && this.buffered() < this.limits.highWaterBytes;
   }
 
-  wantsReading(sensorId: string, metric: string): boolean {
-    return this.sub.readings && (this.sub.sensor === null || this.sub.sensor === sensorId) && (this.sub.metric === null || this.sub.metric === metric);
+  /** A tick's frames of this client's subscription, already joined (WsGroup); only when `keepsUp()`. */
+  writeJoined(frames: Buffer, now: number): void {
+    if (this.batch.length > 0) this.write(frames);
+    else this.openSocket()?.write(frames);
+    this.lastProgressAt = now;
   }
 
   /** `frame` from `textFrame`; `key` names what it describes, for coalescing. */
@@ -131,22 +141,11 @@ export class WsClient {
     const bytes = this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (this.closed || this.ws.readyState !== this.ws.OPEN || !socket || socket.destroyed) return;
-    socket.write(frames.length === 1 ? frames[0]! : joinFrames(frames, bytes));
+    this.openSocket()?.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes));
   };
-}
 
-let lastJoin: { frames: Buffer[]; joined: Buffer } | null = null;
-
-/**
- * Clients with the same subscription get the same frames in a tick: they flush one after another from the
- * nextTick queue, so the previous client's joined buffer is reused and written as is (no copy per client).
- */
-function joinFrames(frames: Buffer[], bytes: number): Buffer {
-  const last = lastJoin;
-  if (last && last.frames.length === frames.length && frames.every((f, i) => f === last.frames[i])) return last.joined;
-  if (!lastJoin) process.nextTick(() => { lastJoin = null; });
-  lastJoin = { frames, joined: Buffer.concat(frames, bytes) };
-  return lastJoin.joined;
+  private openSocket(): Socket | null {
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    return this.closed || this.ws.readyState !== this.ws.OPEN || !socket || socket.destroyed ? null : socket;
+  }
 }

@@ -11,7 +11,8 @@ import type { Store } from '../store/store.js';
 import { LiveState } from './live-state.js';
 import { alertFields, parseClientMessage, readingFields, scoreFields, statusFields } from './messages.js';
 import type { AlertSource, StatusSnapshot } from './status.js';
-import { DEFAULT_LIMITS, WsClient, textFrame, type QueueLimits } from './ws-client.js';
+import { DEFAULT_LIMITS, WsClient, textFrame, wantsContext, type QueueLimits } from './ws-client.js';
+import { WsGroup, subscriptionKey } from './ws-group.js';
 import { createWsMetrics, type WsMetrics } from './ws-metrics.js';
 
 export interface HubOptions {
@@ -41,7 +42,8 @@ const json = (value: unknown) => textFrame(JSON.stringify(value));
 export class WsHub {
   readonly state: LiveState;
   private readonly wss: WebSocketServer;
-  private readonly byCity = new Map<string, Set<WsClient>>();
+  /** city → subscription key → the clients subscribed exactly so */
+  private readonly byCity = new Map<string, Map<string, WsGroup>>();
   private readonly blocked = new Set<WsClient>();
   private readonly lastEmit = new Map<string, number>();
   private readonly held = new Map<string, Reading>();
@@ -95,19 +97,29 @@ export class WsHub {
   }
 
   private join(client: WsClient): void {
-    let set = this.byCity.get(client.sub.city);
-    if (!set) this.byCity.set(client.sub.city, (set = new Set()));
-    set.add(client);
+    let groups = this.byCity.get(client.sub.city);
+    if (!groups) this.byCity.set(client.sub.city, (groups = new Map()));
+    const key = subscriptionKey(client.sub);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = new WsGroup({ ...client.sub })));
+    group.clients.add(client);
     this.clients++;
     this.o.metrics.connections.inc({ city: client.sub.city });
   }
 
   private leave(client: WsClient): void {
-    const set = this.byCity.get(client.sub.city);
-    if (!set?.delete(client)) return;
-    if (set.size === 0) this.byCity.delete(client.sub.city);
+    const groups = this.byCity.get(client.sub.city);
+    const key = subscriptionKey(client.sub);
+    const group = groups?.get(key);
+    if (!groups || !group?.clients.delete(client)) return;
+    if (group.clients.size === 0) groups.delete(key);
+    if (groups.size === 0) this.byCity.delete(client.sub.city);
     this.clients--;
     this.o.metrics.connections.dec({ city: client.sub.city });
+  }
+
+  private *everyClient(): Generator<WsClient> {
+    for (const groups of this.byCity.values()) for (const g of groups.values()) yield* g.clients;
   }
 
   private onMessage(client: WsClient, data: RawData, isBinary: boolean): void {
@@ -136,7 +148,7 @@ export class WsHub {
         ...statusFields(this.snapshot()),
         city, context, server_time: new Date().toISOString(),
         scores: this.state.latestScores(city, context).map((s) => scoreFields(s.row, s.previous)),
-        alerts: alerts.active.filter((a) => client.wantsContext(a.context ?? null)).map(alertFields),
+        alerts: alerts.active.filter((a) => wantsContext(client.sub, a.context ?? null)).map(alertFields),
         alert_history: alerts.history.map(alertFields),
         sensors: this.state.latestReadings(city).slice(-INITIAL_SENSORS).map(readingFields),
       },
@@ -159,10 +171,12 @@ export class WsHub {
   private readonly onScores = (updates: readonly ScoreUpdate[]): void => this.guard('scores', () => {
     for (const u of updates) {
       const previous = this.state.noteScore(u);
-      const clients = this.byCity.get(u.city);
-      if (!clients) continue;
-      const data = json({ type: 'score_update', ...scoreFields(u, previous) });
-      for (const c of clients) if (c.wantsContext(u.context)) c.send(`s|${u.h3Index}|${u.context}`, data);
+      const groups = this.byCity.get(u.city);
+      if (!groups) continue;
+      let data: Buffer | null = null;
+      for (const g of groups.values()) {
+        if (g.wantsContext(u.context)) g.send(`s|${u.h3Index}|${u.context}`, (data ??= json({ type: 'score_update', ...scoreFields(u, previous) })));
+      }
     }
   });
 
@@ -173,10 +187,10 @@ export class WsHub {
   /** Also used when an alert is acknowledged through the API. */
   broadcastAlert(e: AlertEvent): void {
     this.state.noteAlert(e);
-    const clients = this.byCity.get(e.city);
-    if (!clients) return;
+    const groups = this.byCity.get(e.city);
+    if (!groups) return;
     const data = json({ type: 'alert', ...alertFields(e) });
-    for (const c of clients) if (c.wantsContext(e.context ?? null)) c.send(`a|${e.eventId}`, data);
+    for (const g of groups.values()) if (g.wantsContext(e.context ?? null)) g.send(`a|${e.eventId}`, data);
   }
 
   private readonly onReadings = (readings: readonly Reading[]): void => this.guard('readings', () => {
@@ -197,13 +211,11 @@ export class WsHub {
   });
 
   private emitReading(key: string, r: Reading): void {
-    const clients = this.byCity.get(this.o.cityOf(r.sensorId));
-    if (!clients) return;
+    const groups = this.byCity.get(this.o.cityOf(r.sensorId));
+    if (!groups) return;
     let data: Buffer | null = null;
-    for (const c of clients) {
-      if (!c.wantsReading(r.sensorId, r.metric)) continue;
-      data ??= json({ type: 'reading', ...readingFields(r) });
-      c.send(`r|${key}`, data);
+    for (const g of groups.values()) {
+      if (g.wantsReading(r.sensorId, r.metric)) g.send(`r|${key}`, (data ??= json({ type: 'reading', ...readingFields(r) })));
     }
   }
 
@@ -241,26 +253,24 @@ export class WsHub {
       if (text === this.lastStatus) return;
       this.lastStatus = text;
       const data = json({ type: 'status', data: fields });
-      for (const set of this.byCity.values()) for (const c of set) c.send('status', data);
+      for (const groups of this.byCity.values()) for (const g of groups.values()) g.send('status', data);
     });
   }
 
   private heartbeat(): void {
-    for (const set of this.byCity.values()) {
-      for (const c of set) {
-        if (!c.alive) {
-          c.drop('no_pong');
-          continue;
-        }
-        c.alive = false;
-        c.ws.ping();
+    for (const c of this.everyClient()) {
+      if (!c.alive) {
+        c.drop('no_pong');
+        continue;
       }
+      c.alive = false;
+      c.ws.ping();
     }
   }
 
   queuedBytes(): number {
     let total = 0;
-    for (const set of this.byCity.values()) for (const c of set) total += c.queuedBytes();
+    for (const c of this.everyClient()) total += c.queuedBytes();
     return total;
   }
 
@@ -279,7 +289,7 @@ export class WsHub {
     this.o.bus.off('alerts', this.onAlerts);
     for (const t of this.timers) clearInterval(t);
     if (this.drainTimer) clearInterval(this.drainTimer);
-    const open = [...this.byCity.values()].flatMap((set) => [...set]);
+    const open = [...this.everyClient()];
     await Promise.all(open.map((c) => new Promise<void>((resolve) => {
       if (c.ws.readyState === c.ws.CLOSED) return resolve();
       const timer = setTimeout(() => {
