@@ -99,3 +99,37 @@ describe('a client that falls behind the others of its subscription', () => {
     expect(values(fast)).toEqual(Array.from({ length: seq }, (_, i) => i));
   });
 });
+
+describe('the per-sensor reading throttle', () => {
+  const THROTTLE_MS = 200;
+  let h: Awaited<ReturnType<typeof startHarness>>;
+  let c: { ws: WebSocket; got: Message[] };
+
+  beforeAll(async () => {
+    h = await startHarness({ config: { enabled: true, host: '127.0.0.1', port: 0, auth: false, readingThrottle: THROTTLE_MS, statusInterval: 60_000 } });
+    c = await client(h.port, { readings: true });
+  });
+
+  afterAll(async () => {
+    c?.ws.close();
+    await h?.close();
+  });
+
+  it('sends a sensor at most once per interval, ends on its newest reading, and never shows an older one as the latest', async () => {
+    const started = Date.now();
+    const base = Date.now();
+    for (let i = 0; i < 60; i++) {
+      h.bus.emit('readings', [{ ...reading('t-1', 'pm25', i), ts: base + i }, { ...reading('t-1', 'pm25', -1), ts: base - 1_000 }]);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const elapsed = Date.now() - started;
+    const values = () => c.got.filter((m) => m.type === 'reading' && m.sensor_id === 't-1').map((m) => m.value);
+    await eventually(() => values().at(-1) === 59);
+    await new Promise((r) => setTimeout(r, 2 * THROTTLE_MS));
+    expect(values()[0]).toBe(0);
+    expect(values().at(-1)).toBe(59);
+    expect(values().length).toBeLessThanOrEqual(Math.ceil(elapsed / THROTTLE_MS) + 2);
+    expect(values()).not.toContain(-1);
+    expect([...values()].sort((a, b) => a! - b!)).toEqual(values());
+  });
+});

@@ -9,6 +9,19 @@ const MAX_READING_KEYS = 10_000;
 const ALERT_HISTORY = 200;
 const SEED_READING_ROWS = 20_000;
 
+/**
+ * The latest reading of one sensor and metric, updated in place (a new object per reading lived ~1 s, long
+ * enough to be promoted, and filled the old generation), with the hub's throttle state beside it.
+ */
+export interface SeriesEntry extends RecentReading {
+  /** `r|sensor|metric`: what a slow client's queue coalesces on */
+  readonly key: string;
+  /** Order of the last update, for `latestReadings` */
+  seq: number;
+  emittedAt: number;
+  held: boolean;
+}
+
 interface ScoreEntry {
   row: ScoreRow;
   previous: number | null;
@@ -21,7 +34,8 @@ interface ScoreEntry {
  */
 export class LiveState {
   private readonly scores = new Map<string, ScoreEntry>();
-  private readonly readings = new Map<string, RecentReading>();
+  private readonly readings = new Map<string, SeriesEntry>();
+  private seq = 0;
   private readonly activeAlerts = new Map<string, AlertEvent>();
   private readonly alertHistory: AlertEvent[] = [];
 
@@ -48,13 +62,23 @@ export class LiveState {
     return previousScore(this.store.db, u.h3Index, u.context, u.windowEnd);
   }
 
-  noteReading(r: RecentReading | Reading): void {
-    const key = `${r.sensorId}|${r.metric}`;
-    const known = this.readings.get(key);
-    if (known && known.ts > r.ts) return;
-    if (known) this.readings.delete(key);
-    else if (this.readings.size >= MAX_READING_KEYS) this.readings.delete(this.readings.keys().next().value!);
-    this.readings.set(key, { sensorId: r.sensorId, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts, quality: r.quality });
+  /** The series of `r`, holding `r` unless it already holds a newer reading. */
+  noteReading(r: RecentReading | Reading): SeriesEntry {
+    const id = `${r.sensorId}|${r.metric}`;
+    let e = this.readings.get(id);
+    if (!e) {
+      if (this.readings.size >= MAX_READING_KEYS) this.readings.delete(this.readings.keys().next().value!);
+      e = { key: `r|${id}`, sensorId: r.sensorId, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts, quality: r.quality, seq: 0, emittedAt: -Infinity, held: false };
+      this.readings.set(id, e);
+    } else if (e.ts > r.ts) {
+      return e;
+    }
+    e.value = r.value;
+    e.unit = r.unit;
+    e.ts = r.ts;
+    e.quality = r.quality;
+    e.seq = ++this.seq;
+    return e;
   }
 
   noteAlert(e: AlertEvent): void {
@@ -72,8 +96,9 @@ export class LiveState {
     return [...this.scores.values()].filter((s) => s.row.city === city && (context === null || s.row.context === context));
   }
 
-  latestReadings(city: string): RecentReading[] {
-    return [...this.readings.values()].filter((r) => this.cityOf(r.sensorId) === city);
+  /** Least recently updated first. */
+  latestReadings(city: string): SeriesEntry[] {
+    return [...this.readings.values()].filter((r) => this.cityOf(r.sensorId) === city).sort((a, b) => a.seq - b.seq);
   }
 
   /** The alert module's view when it has registered one, else what this process saw on the bus. */

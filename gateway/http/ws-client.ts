@@ -28,15 +28,20 @@ export const wantsReading = (s: Subscription, sensorId: string, metric: string):
 
 /** An unmasked, final text frame (RFC 6455 §5.2), built once per message and shared by every client. */
 export function textFrame(json: string): Buffer {
-  const payload = Buffer.from(json);
-  const n = payload.length;
-  const header = n < 126 ? Buffer.from([0x81, n]) : n < 65_536 ? Buffer.from([0x81, 126, n >> 8, n & 0xff]) : Buffer.alloc(10);
-  if (n >= 65_536) {
-    header[0] = 0x81;
-    header[1] = 127;
-    header.writeBigUInt64BE(BigInt(n), 2);
+  const n = Buffer.byteLength(json);
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + n);
+  frame[0] = 0x81;
+  if (head === 2) frame[1] = n;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(n, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(n), 2);
   }
-  return Buffer.concat([header, payload]);
+  frame.write(json, head);
+  return frame;
 }
 
 /**

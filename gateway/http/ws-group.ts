@@ -32,6 +32,11 @@ export class WsGroup {
     this.bytes += frame.length;
   }
 
+  /** A client leaving (closed or subscribing anew) still gets what was collected for it. */
+  release(client: WsClient): void {
+    for (let i = 0; i < this.frames.length; i++) client.send(this.keys[i]!, this.frames[i]!);
+  }
+
   private readonly flush = (): void => {
     const { keys, frames, bytes } = this;
     this.keys = [];

@@ -7,8 +7,9 @@ import { errorMessage } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ScoreUpdate } from '../pipeline/score-stage.js';
 import type { Reading } from '../reading.js';
+import type { RecentReading } from '../store/dashboard-queries.js';
 import type { Store } from '../store/store.js';
-import { LiveState } from './live-state.js';
+import { LiveState, type SeriesEntry } from './live-state.js';
 import { alertFields, parseClientMessage, readingFields, scoreFields, statusFields } from './messages.js';
 import type { AlertSource, StatusSnapshot } from './status.js';
 import { DEFAULT_LIMITS, WsClient, textFrame, wantsContext, type QueueLimits } from './ws-client.js';
@@ -45,8 +46,7 @@ export class WsHub {
   /** city → subscription key → the clients subscribed exactly so */
   private readonly byCity = new Map<string, Map<string, WsGroup>>();
   private readonly blocked = new Set<WsClient>();
-  private readonly lastEmit = new Map<string, number>();
-  private readonly held = new Map<string, Reading>();
+  private readonly held = new Set<SeriesEntry>();
   private readonly limits: QueueLimits;
   private readonly ws: WsMetrics;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -112,6 +112,7 @@ export class WsHub {
     const key = subscriptionKey(client.sub);
     const group = groups?.get(key);
     if (!groups || !group?.clients.delete(client)) return;
+    group.release(client);
     if (group.clients.size === 0) groups.delete(key);
     if (groups.size === 0) this.byCity.delete(client.sub.city);
     this.clients--;
@@ -197,38 +198,40 @@ export class WsHub {
     const now = Date.now();
     const throttle = this.o.readingThrottleMs;
     for (const r of readings) {
-      this.state.noteReading(r);
+      const series = this.state.noteReading(r);
       if (this.clients === 0) continue;
-      const key = `${r.sensorId}|${r.metric}`;
-      const last = this.lastEmit.get(key);
-      if (last !== undefined && now - last < throttle) {
-        this.held.set(key, r);
+      if (now - series.emittedAt < throttle) {
+        // an older reading than the series holds is dropped: the newer one is, or will be, shown
+        if (!series.held && series.ts === r.ts) {
+          series.held = true;
+          this.held.add(series);
+        }
         continue;
       }
-      this.lastEmit.set(key, now);
-      this.emitReading(key, r);
+      series.emittedAt = now;
+      series.held = false;
+      this.held.delete(series);
+      this.emitReading(series.key, r);
     }
   });
 
-  private emitReading(key: string, r: Reading): void {
+  private emitReading(key: string, r: RecentReading): void {
     const groups = this.byCity.get(this.o.cityOf(r.sensorId));
     if (!groups) return;
     let data: Buffer | null = null;
     for (const g of groups.values()) {
-      if (g.wantsReading(r.sensorId, r.metric)) g.send(`r|${key}`, (data ??= json({ type: 'reading', ...readingFields(r) })));
+      if (g.wantsReading(r.sensorId, r.metric)) g.send(key, (data ??= json({ type: 'reading', ...readingFields(r) })));
     }
   }
 
   private flushHeld(now: number): void {
     this.guard('throttle', () => {
-      for (const [key, r] of this.held) {
-        if (now - (this.lastEmit.get(key) ?? 0) < this.o.readingThrottleMs) continue;
-        this.held.delete(key);
-        this.lastEmit.set(key, now);
-        this.emitReading(key, r);
-      }
-      if (this.lastEmit.size > 5_000) {
-        for (const [key, at] of this.lastEmit) if (now - at >= this.o.readingThrottleMs && !this.held.has(key)) this.lastEmit.delete(key);
+      for (const series of this.held) {
+        if (now - series.emittedAt < this.o.readingThrottleMs) continue;
+        this.held.delete(series);
+        series.held = false;
+        series.emittedAt = now;
+        this.emitReading(series.key, series);
       }
     });
   }
