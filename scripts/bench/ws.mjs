@@ -2,8 +2,11 @@
 //  1. publish→WebSocket delivery latency at a steady rate (default 2,000 readings/s over MQTT QoS 1) with 20
 //     dashboard clients attached, each receiving every reading (4,000 sensors at one reading per 2 s, so the
 //     1 s per-sensor throttle holds none back);
-//  2. MQTT ingest throughput (QoS 1, as fast as PUBACKs come) with and without 20 clients, interleaved rounds.
+//  2. MQTT ingest throughput (QoS 1, as fast as PUBACKs come) with and without 20 clients, interleaved rounds;
+//     the clients run in a child process (ws-clients.mjs), so their receiving shares the cores but not the
+//     load generator's event loop.
 // Writes bench-results/ws.json and ws.md.
+import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -110,16 +113,37 @@ async function latencyRun() {
   };
 }
 
+/** The clients in a child process (ws-clients.mjs), as dashboards on their own devices: same cores, own event loop. */
+async function clientProcess(httpPort) {
+  const child = fork(new URL('./ws-clients.mjs', import.meta.url), [`ws://127.0.0.1:${httpPort}/ws/ucid/IST?token=${TOKEN}`, String(CLIENTS)]);
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`ws-clients exited with ${code}`)));
+  });
+  const ask = () => new Promise((resolve) => {
+    child.once('message', (m) => resolve(m.received));
+    child.send('count');
+  });
+  return {
+    received: ask,
+    close: () => new Promise((resolve) => {
+      child.removeAllListeners('exit');
+      child.once('exit', resolve);
+      child.send('close');
+    }),
+  };
+}
+
 async function throughputRun(withClients) {
   const gw = await gateway();
-  let received = 0;
-  const close = withClients ? await attachClients(gw.httpPort, () => { received++; }) : async () => undefined;
+  const clients = withClients ? await clientProcess(gw.httpPort) : null;
   await runLoad({ port: gw.port, messages: 2_000, sensors: SENSORS });
-  received = 0;
+  await clients?.received();
   const cpuBefore = cpuMs(gw.pid);
   const r = await runLoad({ port: gw.port, messages: MESSAGES, sensors: SENSORS, qos: 1 });
   const cpuPerThousand = ((cpuMs(gw.pid) - cpuBefore) / MESSAGES) * 1000;
-  await close();
+  const received = (await clients?.received()) ?? 0;
+  await clients?.close();
   await gw.stop();
   return { msgsPerSec: r.msgsPerSec, wsMessagesPerSec: received / r.seconds, gatewayCpuMsPer1000: cpuPerThousand, loadavg: os.loadavg()[0] };
 }
