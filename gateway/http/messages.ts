@@ -31,6 +31,13 @@ export function readingFields(r: RecentReading) {
   return { sensor_id: r.sensorId, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts, quality: r.quality };
 }
 
+const str = JSON.stringify;
+
+/** `{"type":"reading", ...readingFields(r)}` serialised without the two intermediate objects (the hottest message). */
+export function readingMessage(r: RecentReading): string {
+  return `{"type":"reading","sensor_id":${str(r.sensorId)},"metric":${str(r.metric)},"value":${str(r.value)},"unit":${str(r.unit)},"ts":${str(r.ts)},"quality":${str(r.quality)}}`;
+}
+
 function driverFields(d: DriverHealth) {
   return { name: d.name, type: d.type, state: d.state, last_reading_at: d.lastReadingAt, errors: d.errors, detail: d.detail ?? null };
 }

@@ -10,7 +10,7 @@ import type { Reading } from '../reading.js';
 import type { RecentReading } from '../store/dashboard-queries.js';
 import type { Store } from '../store/store.js';
 import { LiveState, type SeriesEntry } from './live-state.js';
-import { alertFields, parseClientMessage, readingFields, scoreFields, statusFields } from './messages.js';
+import { alertFields, parseClientMessage, readingFields, readingMessage, scoreFields, statusFields } from './messages.js';
 import type { AlertSource, StatusSnapshot } from './status.js';
 import { DEFAULT_LIMITS, WsClient, textFrame, wantsContext, type QueueLimits } from './ws-client.js';
 import { WsGroup, subscriptionKey } from './ws-group.js';
@@ -220,7 +220,7 @@ export class WsHub {
     if (!groups) return;
     let data: Buffer | null = null;
     for (const g of groups.values()) {
-      if (g.wantsReading(r.sensorId, r.metric)) g.send(key, (data ??= json({ type: 'reading', ...readingFields(r) })));
+      if (g.wantsReading(r.sensorId, r.metric)) g.send(key, (data ??= textFrame(readingMessage(r))));
     }
   }
 
