@@ -87,6 +87,7 @@ const storeSection = z.strictObject({
   minCommitInterval: duration.prefault('0ms'),
   /** WAL checkpoints on a worker thread (no 100+ ms stall on the event loop), or inline in a commit as SQLite does by default. */
   checkpoints: z.enum(['background', 'inline']).default('background'),
+  /** A batch this large commits at once, inside the I/O turn that filled it: one commit's latency stays bounded after a burst. */
   maxBatchReadings: z.number().int().positive().default(5_000),
   rawRetention: duration.prefault('7d'),
   rawBudget: byteSize.prefault('512MiB'),

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayBus } from '../bus.js';
+import { resolveConfig } from '../config/load.js';
+import { createMetrics } from '../metrics.js';
+import type { Reading } from '../reading.js';
+import { Store } from '../store/store.js';
+import { buildPipeline } from './build.js';
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+afterEach(() => {
+  stores.splice(0).forEach((s) => s.close());
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+const reading = (i: number): Reading => ({
+  sensorId: 's1', metric: 'pm25', value: i, unit: 'ugm3', ts: Date.now() - 1_000 + i, tsFromArrival: false, quality: 'good', source: 'test', receivedAt: Date.now(),
+});
+
+describe('store.maxBatchReadings', () => {
+  it('a batch that reaches it commits at once, in the same turn, and only then resolves', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-batch-cap-'));
+    dirs.push(dir);
+    const config = resolveConfig({ gateway: { dataDir: dir }, store: { reserve: 0, maxBatchReadings: 10 }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }] });
+    const store = new Store(config.store.path);
+    stores.push(store);
+    const { pipeline } = buildPipeline(config, store, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
+    pipeline.rebuild();
+    const count = () => (store.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+
+    const below = pipeline.submit(Array.from({ length: 9 }, (_, i) => reading(i)));
+    expect(count()).toBe(0); // below the cap: waits for the loop turn
+    let resolved = false;
+    const atCap = pipeline.submit([reading(9)]).then(() => { resolved = true; });
+    expect(count()).toBe(10); // committed before submit returned
+    expect(resolved).toBe(false); // acknowledged only after, as a promise reaction
+    await Promise.all([below, atCap]);
+    expect(pipeline.pendingCount).toBe(0);
+  });
+});

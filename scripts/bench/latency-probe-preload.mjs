@@ -1,0 +1,23 @@
+// Loaded into the gateway by latency-probe.mjs (--import): GC pauses and event-loop stalls with wall-clock
+// times, written to LATENCY_PROBE_OUT at exit, so the probe can line them up with slow PUBACKs.
+import { writeFileSync } from 'node:fs';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
+
+const out = process.env.LATENCY_PROBE_OUT;
+if (isMainThread && out) {
+  const origin = performance.timeOrigin;
+  const gc = [];
+  const stalls = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gc.push([origin + e.startTime, e.duration, e.detail?.kind]);
+  }).observe({ entryTypes: ['gc'] });
+  // a 2 ms timer that ran more than 12 ms late: the loop was busy (or the process descheduled) that long
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 12) stalls.push([origin + last, now - last]);
+    last = now;
+  }, 2).unref();
+  process.on('exit', () => writeFileSync(out, JSON.stringify({ gc, stalls })));
+}

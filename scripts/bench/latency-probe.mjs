@@ -1,0 +1,123 @@
+// `node scripts/bench/latency-probe.mjs [rate] [messages]` (after `npm run build`): where a paced QoS 1 run's
+// PUBACK tail comes from. One gateway, a 2,000-message warm-up, then `rate` msg/s (default 8,000); prints the
+// publisher's p50/p99, the gateway's CPU, GC pauses and event-loop stalls (latency-probe-preload.mjs), commit and
+// batch histograms from /metrics, and per second of the run: publishes over 20 ms, the slowest, the stalls.
+// BENCH_GATEWAY_NODE_ARGS and UCID_NODE_DEFAULT_MEMORY pass through to the gateway as in mqtt-ingest.mjs.
+import { readFileSync, existsSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { startGateway } from './peers.mjs';
+
+const rate = Number(process.argv[2] ?? 8_000);
+const messages = Number(process.argv[3] ?? rate * 20);
+const out = path.join(tmpdir(), `ucid-latency-probe-${process.pid}.json`);
+const preload = path.join(path.dirname(fileURLToPath(import.meta.url)), 'latency-probe-preload.mjs');
+process.env.BENCH_GATEWAY_NODE_ARGS = `--import ${preload} ${process.env.BENCH_GATEWAY_NODE_ARGS ?? ''}`;
+process.env.LATENCY_PROBE_OUT = out;
+const sensors = Array.from({ length: 100 }, (_, i) => ({
+  id: `bench-${i % 4}-${Math.floor(i / 4)}`, lat: 41 + i * 0.001, lon: 28.95, contexts: ['CLIMATE'], expectedInterval: '1s',
+}));
+
+/** 4 publishers, QoS 1; paced by elapsed time when `pace` > 0, else 100 in flight each. Returns [publish time, ms]. */
+async function load(port, n, pace) {
+  const conns = await Promise.all([0, 1, 2, 3].map((i) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `probe-${process.pid}-${i}`, reconnectPeriod: 0 })));
+  const lat = [];
+  const per = Math.ceil(n / 4);
+  const started = performance.now();
+  await Promise.all(conns.map((client, c) => new Promise((resolve, reject) => {
+    let sent = 0;
+    let done = 0;
+    const one = () => {
+      if (sent >= per) return;
+      const seq = sent++;
+      const t0 = performance.now();
+      client.publish(`sensors/pm25/bench-${c}-${seq % 25}`, JSON.stringify({ value: 10 + (seq % 50), ts: Date.now() }), { qos: 1 }, (err) => {
+        if (err) return reject(err);
+        lat.push([performance.timeOrigin + t0, performance.now() - t0]);
+        if (++done === per) resolve();
+        else if (!pace) one();
+      });
+    };
+    if (per === 0) return resolve();
+    if (!pace) for (let i = 0; i < 100; i++) one();
+    else {
+      const timer = setInterval(() => {
+        const due = Math.min(per, Math.floor(((performance.now() - started) / 1000) * (pace / 4)));
+        while (sent < due) one();
+        if (sent >= per) clearInterval(timer);
+      }, 10);
+    }
+  })));
+  await Promise.all(conns.map((c) => c.endAsync()));
+  return { lat, seconds: (performance.now() - started) / 1000 };
+}
+
+const buckets = (text, name) => {
+  const m = new Map();
+  for (const l of text.split('\n')) {
+    if (!l.startsWith(`${name}_bucket`)) continue;
+    const le = /le="([^"]+)"/.exec(l)[1];
+    m.set(le, (m.get(le) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
+  }
+  return m;
+};
+/** Per-bucket counts (not cumulative) of a histogram between two /metrics texts. */
+const histogram = (before, after, name) => {
+  const a = buckets(before, name);
+  let prev = 0;
+  return [...buckets(after, name)].map(([le, n]) => {
+    const c = n - (a.get(le) ?? 0);
+    const s = `≤${le}:${c - prev}`;
+    prev = c;
+    return s;
+  }).join(' ');
+};
+const cpuSeconds = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
+};
+
+const peer = await startGateway({ sensors });
+let report;
+try {
+  await load(peer.port, 2_000, 0);
+  const m0 = await peer.metrics();
+  const cpu0 = cpuSeconds(peer.pid);
+  const load0 = loadavg()[0];
+  const r = await load(peer.port, messages, rate);
+  report = { r, cpu: cpuSeconds(peer.pid) - cpu0, load0, m0, m1: await peer.metrics() };
+} finally {
+  await peer.stop();
+}
+const { r, cpu, load0, m0, m1 } = report;
+const sorted = r.lat.map((x) => x[1]).sort((a, b) => a - b);
+const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);
+console.log(`${Math.round(messages / r.seconds)} msg/s: PUBACK p50 ${q(0.5)} p99 ${q(0.99)} p99.9 ${q(0.999)} max ${q(1)} ms; gateway CPU ${(100 * cpu / r.seconds).toFixed(0)}% of a core; load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
+console.log(`arrival→commit (s) ${histogram(m0, m1, 'ucid_streaming_latency_seconds')}`);
+console.log(`commit (s)         ${histogram(m0, m1, 'ucid_store_commit_seconds')}`);
+console.log(`batch (readings)   ${histogram(m0, m1, 'ucid_store_commit_batch_readings')}`);
+if (existsSync(out)) {
+  const { gc, stalls } = JSON.parse(readFileSync(out, 'utf8'));
+  const t0 = Math.min(...r.lat.map((x) => x[0]));
+  const inRun = (t) => t >= t0 && t <= t0 + r.seconds * 1000;
+  const kinds = {};
+  for (const [t, ms, kind] of gc.filter((g) => inRun(g[0]))) {
+    const k = ({ 1: 'scavenge', 2: 'minor-ms', 4: 'mark-compact', 8: 'incremental', 16: 'weak' })[kind] ?? kind;
+    kinds[k] ??= { n: 0, ms: 0, max: 0 };
+    kinds[k].n++;
+    kinds[k].ms += ms;
+    kinds[k].max = Math.max(kinds[k].max, ms);
+  }
+  console.log(`GC: ${Object.entries(kinds).map(([k, v]) => `${k} ${v.n}× ${v.ms.toFixed(0)} ms (max ${v.max.toFixed(1)})`).join(', ')}`);
+  const perSecond = [];
+  for (const [t, ms] of r.lat) {
+    const s = (perSecond[Math.floor((t - t0) / 1000)] ??= { over20: 0, max: 0, stalls: [] });
+    if (ms > 20) s.over20++;
+    s.max = Math.max(s.max, ms);
+  }
+  for (const [t, ms] of stalls.filter((s) => inRun(s[0]))) perSecond[Math.floor((t - t0) / 1000)]?.stalls.push(Math.round(ms));
+  console.log('per second: publishes over 20 ms / slowest ms [event-loop stalls over 12 ms]');
+  console.log(perSecond.map((s, i) => `${i}: ${s.over20}/${Math.round(s.max)}${s.stalls.length ? ` [${s.stalls.join(',')}]` : ''}`).join('\n'));
+}
