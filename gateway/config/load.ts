@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { parseDocument as ParseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { configSchema, type ConfigInput, type GatewayConfig } from './schema.js';
@@ -90,22 +89,6 @@ export function resolveConfig(input: unknown, baseDir = process.cwd()): Resolved
   });
 }
 
-/**
- * yaml is needed only while a config file is read (start-up, SIGHUP): required here and dropped from the require
- * cache after, so the garbage collector frees its code: 0.7–0.9 MiB less live heap once a config is loaded
- * (docs/benchmarks.md "Where the time and the memory go").
- */
-function withYaml<T>(use: (parse: typeof ParseDocument) => T): T {
-  const require = createRequire(import.meta.url);
-  const entry = require.resolve('yaml');
-  const dir = entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`) + 1);
-  try {
-    return use((require('yaml') as { parseDocument: typeof ParseDocument }).parseDocument);
-  } finally {
-    for (const key of Object.keys(require.cache)) if (key.startsWith(dir)) delete require.cache[key];
-  }
-}
-
 export function loadConfigFile(file: string): ResolvedConfig {
   let text: string;
   try {
@@ -113,16 +96,15 @@ export function loadConfigFile(file: string): ResolvedConfig {
   } catch (err) {
     throw new GatewayError('CONFIG_UNREADABLE', `${file}: ${(err as Error).message}`, { cause: err });
   }
-  const input = withYaml((parseDocument) => {
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length) throw new ConfigInvalidError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
-    try {
-      return doc.toJS() as ConfigInput;
-    } catch (err) {
-      // the parser accepts some documents it cannot turn into values (an alias to an anchor that is not set)
-      throw new ConfigInvalidError([`${file}: ${(err as Error).message.split('\n')[0]}`]);
-    }
-  });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) throw new ConfigInvalidError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`));
+  let input: ConfigInput;
+  try {
+    input = doc.toJS() as ConfigInput;
+  } catch (err) {
+    // the parser accepts some documents it cannot turn into values (an alias to an anchor that is not set)
+    throw new ConfigInvalidError([`${file}: ${(err as Error).message.split('\n')[0]}`]);
+  }
   return resolveConfig(input, path.dirname(path.resolve(file)));
 }
 
