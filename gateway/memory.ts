@@ -1,12 +1,12 @@
 /**
  * Memory settings for a Pi-class box, applied before anything else loads (the first import of cli.ts).
- * Measured in docs/benchmarks.md ("Footprint"): at 1,000 sensors at 1 Hz, RSS 141 → ~95 MiB on x86-64.
+ * Measured in docs/benchmarks.md ("Footprint"): at 1,000 sensors at 1 Hz, RSS 131 → ~90 MiB on x86-64.
  *
  * - V8 `--optimize-for-size`: a smaller heap growing factor, so old-space garbage is collected before the heap
  *   grows (the default sizes the heap for a machine with plenty of memory); CPU cost within run-to-run noise.
- * - V8 `--semi-space-growth-factor=1`: the young generation stays at its initial 1 MiB semi-spaces instead of
- *   growing to 4–16 MiB under load (both semi-spaces are resident). A scavenge costs what survives, not the
- *   semi-space size, so more frequent scavenges of mostly-dead readings cost little CPU.
+ * - Not `--semi-space-growth-factor=1` (1 MiB semi-spaces, 2–6 MiB less): with a scavenge every ~3 ms at a
+ *   high rate, readings waiting for their commit were promoted, and the peak QoS 1 rate was ~30 % lower
+ *   (docs/benchmarks.md "Memory against throughput").
  * - mqtt-packet's 65,536 pre-built 2-byte buffers for packet ids (~6 MiB of heap, made on the first packet):
  *   off; a PUBACK allocates its 2 bytes instead.
  *

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { reapplyV8MemoryFlags } from '../v8-memory-flags.js';
 import type { Store } from './store.js';
 
 /**
@@ -56,7 +55,6 @@ export function startCheckpointer(store: Store, log: Logger, intervalMs = 200): 
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
   });
   worker.unref();
-  worker.once('online', reapplyV8MemoryFlags);
   store.db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
   let failures = 0;
   const inline = (why: string) => {
