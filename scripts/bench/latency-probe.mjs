@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mqtt from 'mqtt';
+import { runLoad } from './mqtt-load.mjs';
 import { startGateway } from './peers.mjs';
 
 const rate = Number(process.argv[2] ?? 8_000);
@@ -20,38 +20,11 @@ const sensors = Array.from({ length: 100 }, (_, i) => ({
   id: `bench-${i % 4}-${Math.floor(i / 4)}`, lat: 41 + i * 0.001, lon: 28.95, contexts: ['CLIMATE'], expectedInterval: '1s',
 }));
 
-/** 4 publishers, QoS 1; paced by elapsed time when `pace` > 0, else 100 in flight each. Returns [publish time, ms]. */
+/** The shared load generator (4 publishers, QoS 1; paced when `pace` > 0), keeping [publish time, ms] per PUBACK. */
 async function load(port, n, pace) {
-  const conns = await Promise.all([0, 1, 2, 3].map((i) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `probe-${process.pid}-${i}`, reconnectPeriod: 0 })));
   const lat = [];
-  const per = Math.ceil(n / 4);
-  const started = performance.now();
-  await Promise.all(conns.map((client, c) => new Promise((resolve, reject) => {
-    let sent = 0;
-    let done = 0;
-    const one = () => {
-      if (sent >= per) return;
-      const seq = sent++;
-      const t0 = performance.now();
-      client.publish(`sensors/pm25/bench-${c}-${seq % 25}`, JSON.stringify({ value: 10 + (seq % 50), ts: Date.now() }), { qos: 1 }, (err) => {
-        if (err) return reject(err);
-        lat.push([performance.timeOrigin + t0, performance.now() - t0]);
-        if (++done === per) resolve();
-        else if (!pace) one();
-      });
-    };
-    if (per === 0) return resolve();
-    if (!pace) for (let i = 0; i < 100; i++) one();
-    else {
-      const timer = setInterval(() => {
-        const due = Math.min(per, Math.floor(((performance.now() - started) / 1000) * (pace / 4)));
-        while (sent < due) one();
-        if (sent >= per) clearInterval(timer);
-      }, 10);
-    }
-  })));
-  await Promise.all(conns.map((c) => c.endAsync()));
-  return { lat, seconds: (performance.now() - started) / 1000 };
+  const r = await runLoad({ port, messages: n, qos: 1, rate: pace, sensors: 100, onAck: (at, ms) => lat.push([at, ms]) });
+  return { lat, seconds: r.seconds };
 }
 
 const buckets = (text, name) => {

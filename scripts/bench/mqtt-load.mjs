@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
  * gateway is publish → SQLite commit, since it acknowledges only after the commit. For QoS 0 the rate is
  * what `delivered()` (a peer-side count) saw arrive, and `delivered` is the fraction that arrived.
  */
-export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100, delivered = null, prefix = 'bench' }) {
+export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100, delivered = null, prefix = 'bench', onAck = null }) {
   const conns = await Promise.all(Array.from({ length: clients }, (_, i) =>
     mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-${process.pid}-${i}-${Date.now()}`, reconnectPeriod: 0 })));
   const latencies = [];
@@ -23,7 +23,9 @@ export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, i
       const t0 = performance.now();
       client.publish(`sensors/pm25/${sensor}`, JSON.stringify({ value: 10 + (seq % 50), ts: Date.now() }), { qos }, (err) => {
         if (err) return reject(err);
-        latencies.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        latencies.push(ms);
+        onAck?.(performance.timeOrigin + t0, ms);
         if (++done === perClient) resolve();
         else if (!rate) publishOne();
       });
