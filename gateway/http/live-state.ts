@@ -18,8 +18,8 @@ export interface SeriesEntry extends RecentReading {
   readonly key: string;
   /** Order of the last update, for `latestReadings` */
   seq: number;
+  /** When the hub last sent it to clients (its throttle) */
   emittedAt: number;
-  held: boolean;
 }
 
 interface ScoreEntry {
@@ -68,7 +68,7 @@ export class LiveState {
     let e = this.readings.get(id);
     if (!e) {
       if (this.readings.size >= MAX_READING_KEYS) this.readings.delete(this.readings.keys().next().value!);
-      e = { key: `r|${id}`, sensorId: r.sensorId, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts, quality: r.quality, seq: 0, emittedAt: -Infinity, held: false };
+      e = { key: `r|${id}`, sensorId: r.sensorId, metric: r.metric, value: r.value, unit: r.unit, ts: r.ts, quality: r.quality, seq: 0, emittedAt: -Infinity };
       this.readings.set(id, e);
     } else if (e.ts > r.ts) {
       return e;

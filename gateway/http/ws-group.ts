@@ -1,4 +1,4 @@
-import { wantsContext, wantsReading, type Subscription, type WsClient } from './ws-client.js';
+import type { Subscription, WsClient } from './ws-client.js';
 
 export const subscriptionKey = (s: Subscription): string => `${s.city}\u0000${s.context}\u0000${s.readings}\u0000${s.sensor}\u0000${s.metric}`;
 
@@ -15,14 +15,6 @@ export class WsGroup {
   private bytes = 0;
 
   constructor(readonly sub: Subscription) {}
-
-  wantsContext(context: string | null): boolean {
-    return wantsContext(this.sub, context);
-  }
-
-  wantsReading(sensorId: string, metric: string): boolean {
-    return wantsReading(this.sub, sensorId, metric);
-  }
 
   /** `frame` from `textFrame`; `key` names what it describes, for a lagging client's coalescing. */
   send(key: string, frame: Buffer): void {
@@ -45,7 +37,6 @@ export class WsGroup {
     let joined: Buffer | null = null;
     const now = Date.now();
     for (const c of this.clients) {
-      if (c.closed) continue;
       if (c.keepsUp()) c.writeJoined((joined ??= frames.length === 1 ? frames[0]! : Buffer.concat(frames, bytes)), now);
       else for (let i = 0; i < frames.length; i++) c.send(keys[i]!, frames[i]!);
     }

@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import { LiveState, type SeriesEntry } from './live-state.js';
 import { alertFields, parseClientMessage, readingFields, readingMessage, scoreFields, statusFields } from './messages.js';
 import type { AlertSource, StatusSnapshot } from './status.js';
-import { DEFAULT_LIMITS, WsClient, textFrame, wantsContext, type QueueLimits } from './ws-client.js';
+import { DEFAULT_LIMITS, WsClient, textFrame, wantsContext, wantsReading, type QueueLimits } from './ws-client.js';
 import { WsGroup, subscriptionKey } from './ws-group.js';
 import { createWsMetrics, type WsMetrics } from './ws-metrics.js';
 
@@ -176,7 +176,7 @@ export class WsHub {
       if (!groups) continue;
       let data: Buffer | null = null;
       for (const g of groups.values()) {
-        if (g.wantsContext(u.context)) g.send(`s|${u.h3Index}|${u.context}`, (data ??= json({ type: 'score_update', ...scoreFields(u, previous) })));
+        if (wantsContext(g.sub, u.context)) g.send(`s|${u.h3Index}|${u.context}`, (data ??= json({ type: 'score_update', ...scoreFields(u, previous) })));
       }
     }
   });
@@ -191,7 +191,7 @@ export class WsHub {
     const groups = this.byCity.get(e.city);
     if (!groups) return;
     const data = json({ type: 'alert', ...alertFields(e) });
-    for (const g of groups.values()) if (g.wantsContext(e.context ?? null)) g.send(`a|${e.eventId}`, data);
+    for (const g of groups.values()) if (wantsContext(g.sub, e.context ?? null)) g.send(`a|${e.eventId}`, data);
   }
 
   private readonly onReadings = (readings: readonly Reading[]): void => this.guard('readings', () => {
@@ -202,14 +202,10 @@ export class WsHub {
       if (this.clients === 0) continue;
       if (now - series.emittedAt < throttle) {
         // an older reading than the series holds is dropped: the newer one is, or will be, shown
-        if (!series.held && series.ts === r.ts) {
-          series.held = true;
-          this.held.add(series);
-        }
+        if (series.ts === r.ts) this.held.add(series);
         continue;
       }
       series.emittedAt = now;
-      series.held = false;
       this.held.delete(series);
       this.emitReading(series.key, r);
     }
@@ -220,7 +216,7 @@ export class WsHub {
     if (!groups) return;
     let data: Buffer | null = null;
     for (const g of groups.values()) {
-      if (g.wantsReading(r.sensorId, r.metric)) g.send(key, (data ??= textFrame(readingMessage(r))));
+      if (wantsReading(g.sub, r.sensorId, r.metric)) g.send(key, (data ??= textFrame(readingMessage(r))));
     }
   }
 
@@ -229,7 +225,6 @@ export class WsHub {
       for (const series of this.held) {
         if (now - series.emittedAt < this.o.readingThrottleMs) continue;
         this.held.delete(series);
-        series.held = false;
         series.emittedAt = now;
         this.emitReading(series.key, series);
       }
