@@ -258,10 +258,7 @@ export class Pipeline {
       this.metrics.pendingReadings.set(this.pendingReadings);
       // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
       // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
-      if (this.pendingReadings >= this.options.maxBatchReadings) {
-        if (this.flushing || this.store.db.inTransaction) this.scheduleFlush(0);
-        else this.flush();
-      }
+      if (this.pendingReadings >= this.options.maxBatchReadings) this.flush();
       else if (!this.flushScheduled) {
         const spacing = this.lastFlushAt + (this.options.minCommitIntervalMs ?? 0) - performance.now();
         this.scheduleFlush(Math.max(this.options.groupCommitDelayMs, Math.ceil(spacing)));
@@ -284,8 +281,9 @@ export class Pipeline {
     }
   }
 
+  /** Inside a commit (a bus listener reaching back into ingest) it comes straight after, not nested. */
   private flush(): void {
-    if (this.flushing) return;
+    if (this.flushing || this.store.db.inTransaction) return this.scheduleFlush(0);
     this.flushing = true;
     try {
       this.commitPending();
