@@ -1,6 +1,9 @@
 // A bare aedes broker (in-memory, no ingest) as the peer the gateway's broker is measured against.
+// With --gateway-memory: the gateway's own memory settings first (gateway/memory.ts, from dist/), so a footprint
+// compares like with like.
 import { createServer } from 'node:net';
-import { Aedes } from 'aedes';
+if (process.argv.includes('--gateway-memory')) await import('../../dist/gateway/memory.js');
+const { Aedes } = await import('aedes');
 
 const aedes = await Aedes.createBroker();
 const server = createServer(aedes.handle);

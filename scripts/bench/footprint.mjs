@@ -68,6 +68,7 @@ async function measure(start, load) {
 const peers = [
   ['gateway', (load) => startGateway({ sensors: registry(load) })],
   ['bare aedes', () => startBareAedes()],
+  ['bare aedes, gateway memory settings', () => startBareAedes({ gatewayMemory: true })],
 ];
 const runs = {};
 for (let round = 0; round < ROUNDS; round++) {

@@ -73,7 +73,7 @@ console.log(`commit (s)         ${histogram(m0, m1, 'ucid_store_commit_seconds')
 console.log(`batch (readings)   ${histogram(m0, m1, 'ucid_store_commit_batch_readings')}`);
 if (existsSync(out)) {
   const { gc, stalls } = JSON.parse(readFileSync(out, 'utf8'));
-  const t0 = Math.min(...r.lat.map((x) => x[0]));
+  const t0 = r.lat.reduce((m, x) => Math.min(m, x[0]), Infinity);
   const inRun = (t) => t >= t0 && t <= t0 + r.seconds * 1000;
   const kinds = {};
   for (const [t, ms, kind] of gc.filter((g) => inRun(g[0]))) {
@@ -86,11 +86,15 @@ if (existsSync(out)) {
   console.log(`GC: ${Object.entries(kinds).map(([k, v]) => `${k} ${v.n}× ${v.ms.toFixed(0)} ms (max ${v.max.toFixed(1)})`).join(', ')}`);
   const perSecond = [];
   for (const [t, ms] of r.lat) {
-    const s = (perSecond[Math.floor((t - t0) / 1000)] ??= { over20: 0, max: 0, stalls: [] });
+    const s = (perSecond[Math.floor((t - t0) / 1000)] ??= { over20: 0, max: 0, stalls: [], gcMs: 0 });
     if (ms > 20) s.over20++;
     s.max = Math.max(s.max, ms);
   }
   for (const [t, ms] of stalls.filter((s) => inRun(s[0]))) perSecond[Math.floor((t - t0) / 1000)]?.stalls.push(Math.round(ms));
-  console.log('per second: publishes over 20 ms / slowest ms [event-loop stalls over 12 ms]');
-  console.log(perSecond.map((s, i) => `${i}: ${s.over20}/${Math.round(s.max)}${s.stalls.length ? ` [${s.stalls.join(',')}]` : ''}`).join('\n'));
+  for (const [t, ms] of gc.filter((g) => inRun(g[0]))) {
+    const s = perSecond[Math.floor((t - t0) / 1000)];
+    if (s) s.gcMs += ms;
+  }
+  console.log('per second: publishes over 20 ms / slowest ms, GC ms [event-loop stalls over 12 ms]');
+  console.log(perSecond.map((s, i) => `${i}: ${s.over20}/${Math.round(s.max)}, gc ${Math.round(s.gcMs)}${s.stalls.length ? ` [${s.stalls.join(',')}]` : ''}`).join('\n'));
 }

@@ -92,8 +92,11 @@ export async function startGateway(config = {}) {
   return { name: 'gateway', port, httpPort: ready.httpPort, pid: child.pid, dir, delivered, metrics, stop: async () => { db?.close(); await stop(); } };
 }
 
-export async function startBareAedes() {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts/bench/bare-aedes.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `gatewayMemory`: with the gateway's memory settings (V8 flags, mqtt-packet's number cache off). */
+export async function startBareAedes({ gatewayMemory = false } = {}) {
+  const args = [path.join(ROOT, 'scripts/bench/bare-aedes.mjs'), ...(gatewayMemory ? ['--gateway-memory'] : [])];
+  const env = gatewayMemory ? { MALLOC_ARENA_MAX: '2', ...process.env } : process.env;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const port = await waitForLine(child, (line) => (line.startsWith('{') ? JSON.parse(line).port : null));
   return { name: 'bare aedes', port, pid: child.pid, ...(await subscriberCount(port, stopper(child))) };
 }

@@ -39,6 +39,8 @@ const alerts = read('alerts');
 const modbus = read('modbus');
 const drain = read('kafka-drain');
 const startup = read('startup');
+const paced = ingest?.latencyAtHalfRate?.['gateway (full pipeline, persisted)'];
+const pacedAedes = ingest?.latencyAtHalfRate?.['bare aedes'];
 const fp = (load, peer) => footprint?.results?.[`${load}|${peer}`];
 const k1 = '1,000 sensors at 1 Hz';
 const k10 = '10,000 sensors at 0.1 Hz';
@@ -47,12 +49,13 @@ const rows = [
   ['QoS 1 ingest, full pipeline ÷ bare aedes', ingest && ingest.ratios.qos1GatewayVsBareAedes.toFixed(2), '≥ 0.5', ingest && ingest.ratios.qos1GatewayVsBareAedes >= 0.5],
   ['QoS 1 ingest msg/s: gateway / bare aedes / Mosquitto', ingest && ['qos1:gateway (full pipeline, persisted)', 'qos1:bare aedes', 'qos1:mosquitto'].map((k) => (ingest.throughput[k] ? Math.round(ingest.throughput[k].median) : '–')).join(' / '), '', null],
   ['QoS 0 ingest, full pipeline ÷ bare aedes', ingest && ingest.ratios.qos0GatewayVsBareAedes.toFixed(2), '', null],
-  [`publish→commit p99 at ${ingest?.latencyAtHalfRate?.rate ?? '?'} msg/s (½ max), publisher's view, ms`, range(ingest?.latencyAtHalfRate?.p99Ms), '≤ 20', ingest && ingest.latencyAtHalfRate.p99Ms.median <= 20],
-  ['same, gateway arrival→commit histogram, p99 ≤ bucket, ms', range(ingest?.latencyAtHalfRate?.gatewayP99MsAtMost), '≤ 20', ingest?.latencyAtHalfRate?.gatewayP99MsAtMost ? ingest.latencyAtHalfRate.gatewayP99MsAtMost.median <= 20 : null],
+  [`publish→commit p99 at ${ingest?.latencyAtHalfRate?.rate ?? '?'} msg/s (½ max), publisher's view, ms: gateway (bare aedes)`, paced && `${range(paced.p99Ms)} (${range(pacedAedes?.p99Ms)})`, '≤ 20', paced && paced.p99Ms.median <= 20],
+  ['same, after the paced run\'s first second (fresh connections), ms: gateway (bare aedes)', paced?.steadyP99Ms && `${range(paced.steadyP99Ms)} (${range(pacedAedes?.steadyP99Ms)})`, '', null],
+  ['same, gateway arrival→commit histogram, p99 ≤ bucket, ms', range(paced?.gatewayP99MsAtMost), '≤ 20', paced?.gatewayP99MsAtMost ? paced.gatewayP99MsAtMost.median <= 20 : null],
   [`publish→dashboard (WebSocket) p50 / p99 at ${ws?.rate ?? '?'} readings/s, 20 clients, ms`, ws && `${ws.latency.p50Ms.toFixed(1)} / ${ws.latency.p99Ms.toFixed(1)}`, 'p99 ≤ 50 (issue 5)', ws && ws.latency.p99Ms <= 50],
   ['QoS 1 ingest with ÷ without 20 WebSocket clients', ws && ws.ingest.ratio.toFixed(2), '≥ 0.9 (issue 5)', ws && ws.ingest.ratio >= 0.9],
   [`reading→alert at the MQTT alert topic p50 / p99 under ${alerts?.backgroundReadingsPerSec ?? '?'} readings/s, ms`, alerts && `${alerts.p50Ms.toFixed(1)} / ${alerts.p99Ms.toFixed(1)} (${alerts.alertsReceived} alerts)`, 'p99 ≤ 100 (issue 6)', alerts && alerts.p99Ms <= 100],
-  [`RSS at ${k1}, MiB: gateway (bare aedes)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').rssMeanMiB)} (${range(fp(k1, 'bare aedes')?.rssMeanMiB)})`, '≤ 80 MB (76.3 MiB)', fp(k1, 'gateway') && fp(k1, 'gateway').rssMeanMiB.median * 1.048576 <= 80],
+  [`RSS at ${k1}, MiB: gateway (bare aedes; bare aedes with the gateway's memory settings)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').rssMeanMiB)} (${range(fp(k1, 'bare aedes')?.rssMeanMiB)}; ${range(fp(k1, 'bare aedes, gateway memory settings')?.rssMeanMiB)})`, '≤ 80 MB (76.3 MiB)', fp(k1, 'gateway') && fp(k1, 'gateway').rssMeanMiB.median * 1.048576 <= 80],
   [`RSS at ${k10}, MiB: gateway (bare aedes)`, fp(k10, 'gateway') && `${range(fp(k10, 'gateway').rssMeanMiB)} (${range(fp(k10, 'bare aedes')?.rssMeanMiB)})`, '', null],
   [`CPU at ${k1}, % of one core: gateway (bare aedes)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPercent)} (${range(fp(k1, 'bare aedes')?.cpuPercent)})`, '≤ 10', fp(k1, 'gateway') && fp(k1, 'gateway').cpuPercent.median <= 10],
   ['CPU per 1,000 readings/s, % of one core (1 Hz / 0.1 Hz sites)', fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPer1kPerSec)} / ${range(fp(k10, 'gateway')?.cpuPer1kPerSec)}`, '', null],
