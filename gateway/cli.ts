@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import './memory.js'; // first: V8 and mqtt-packet memory settings before anything else loads
+import './v8-tiering.js';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, resolveConfig, ConfigInvalidError, type ResolvedConfig } from './config/load.js';
 import { DEMO_CONFIG } from './config/demo.js';

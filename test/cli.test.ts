@@ -9,8 +9,12 @@ import { CLI, REPO_ROOT } from './support/gateway-process.js';
 const run = promisify(execFile);
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWithEnv({}, ...args);
+}
+
+async function cliWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -25,6 +29,14 @@ describe('ucid-gateway CLI', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/: ok \(\d+ sensors, \d+ drivers\)/);
     }
+  });
+
+  it('refuses an interrupt budget that is not a whole number of bytes, and takes 0 for V8\'s own', async () => {
+    const example = path.join(REPO_ROOT, 'examples', 'demo.yaml');
+    const bad = await cliWithEnv({ UCID_V8_INTERRUPT_BUDGET: '16k' }, 'check-config', example);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('UCID_V8_INTERRUPT_BUDGET: expected a whole number of bytes (0 leaves V8\'s own), not "16k"');
+    for (const value of ['0', '4096']) expect((await cliWithEnv({ UCID_V8_INTERRUPT_BUDGET: value }, 'check-config', example)).code).toBe(0);
   });
 
   it('check-config exits 1 listing every problem as path: message', async () => {
