@@ -58,7 +58,10 @@ function stopper(child) {
   });
 }
 
-/** The full gateway (built), ingesting into SQLite with synchronous=FULL; `config` is merged over a bench config. */
+/**
+ * The full gateway (built), ingesting into SQLite with synchronous=FULL; `config` is merged over a bench config,
+ * and BENCH_GATEWAY_CONFIG (JSON, e.g. '{"store":{"minCommitInterval":"5ms"}}') over both, top-level keys whole.
+ */
 export async function startGateway(config = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ucid-bench-'));
   const file = path.join(dir, 'gateway.json');
@@ -67,6 +70,7 @@ export async function startGateway(config = {}) {
     mqtt: { host: '127.0.0.1', port: 0, allowAnonymous: true },
     http: { host: '127.0.0.1', port: 0 },
     ...config,
+    ...JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}'),
   }));
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
