@@ -3,7 +3,8 @@
  * connections bring objects of new shapes, and V8 drops the optimised code of mqtt-packet's parser, aedes' batch loop
  * and the socket writes ("wrong map"); at a high rate the time until they are optimised again is the tail of the
  * first second (docs/benchmarks.md "Latency at half the maximum rate"). With 16 KiB they are sooner: the PUBACK p99
- * of a paced 8,000 msg/s run fell in 7 of 8 interleaved rounds, peak rate, CPU and RSS within noise.
+ * of a paced 8,000 msg/s run was lower in 9 of 11 interleaved pairs (equal in one); peak rate, CPU and RSS within
+ * noise.
  * UCID_V8_INTERRUPT_BUDGET=<bytes> sets another budget; 0 leaves V8's own.
  */
 import v8 from 'node:v8';
