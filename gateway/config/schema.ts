@@ -85,6 +85,8 @@ const storeSection = z.strictObject({
   groupCommitDelay: duration.prefault('0ms'),
   /** A commit starts no sooner than this after the previous one: caps commits (fsyncs, WAL pages) per second at moderate load. */
   minCommitInterval: duration.prefault('0ms'),
+  /** With this many readings waiting, a commit does not wait out minCommitInterval: bursts keep their latency. */
+  commitNowAtReadings: z.number().int().positive().default(64),
   /** WAL checkpoints on a worker thread (no 100+ ms stall on the event loop), or inline in a commit as SQLite does by default. */
   checkpoints: z.enum(['background', 'inline']).default('background'),
   /** A batch this large commits at once, inside the I/O turn that filled it: one commit's latency stays bounded after a burst. */

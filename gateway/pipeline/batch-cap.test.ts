@@ -42,3 +42,33 @@ describe('store.maxBatchReadings', () => {
     expect(pipeline.pendingCount).toBe(0);
   });
 });
+
+describe('store.commitNowAtReadings', () => {
+  it('cuts a store.minCommitInterval wait short once that many readings wait, and not before', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-commit-now-'));
+    dirs.push(dir);
+    const config = resolveConfig({
+      gateway: { dataDir: dir }, store: { reserve: 0, minCommitInterval: '1h', commitNowAtReadings: 5 }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }],
+    });
+    const store = new Store(config.store.path);
+    stores.push(store);
+    const { pipeline } = buildPipeline(config, store, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
+    pipeline.rebuild();
+    const count = () => (store.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+    await pipeline.submit([reading(0)]); // the first commit has nothing to space from
+    expect(count()).toBe(1);
+    const lingering = pipeline.submit([reading(1), reading(2), reading(3)]);
+    await turn();
+    await turn();
+    expect(count()).toBe(1); // 3 waiting: the interval holds
+    const enough = pipeline.submit([reading(4)]);
+    await turn();
+    expect(count()).toBe(1); // 4
+    const fifth = pipeline.submit([reading(5)]);
+    await Promise.all([lingering, enough, fifth]);
+    expect(count()).toBe(6); // 5 waiting: committed in the next turn, not an hour later
+  });
+});
+

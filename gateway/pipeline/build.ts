@@ -27,6 +27,7 @@ export function buildPipeline(config: ResolvedConfig, store: Store, bus: Gateway
     unknownSensors: config.ingest.unknownSensors,
     groupCommitDelayMs: config.store.groupCommitDelay,
     minCommitIntervalMs: config.store.minCommitInterval,
+    commitNowAtReadings: config.store.commitNowAtReadings,
     maxBatchReadings: config.store.maxBatchReadings,
     maxPendingReadings: config.ingest.maxPendingReadings,
     quarantineMaxRows: config.store.quarantineMaxRows,

@@ -18,8 +18,10 @@ export interface PipelineOptions {
   gatewayId: string;
   unknownSensors: 'accept' | 'quarantine';
   groupCommitDelayMs: number;
-  /** A commit starts no sooner than this after the previous one started (store.minCommitInterval). */
+  /** A commit starts no sooner than this after the previous one started (store.minCommitInterval)… */
   minCommitIntervalMs?: number;
+  /** …unless this many readings are waiting (store.commitNowAtReadings): then after the I/O already read. */
+  commitNowAtReadings?: number;
   maxBatchReadings: number;
   maxPendingReadings: number;
   quarantineMaxRows: number;
@@ -48,7 +50,7 @@ const REPLAY = Object.freeze({ replay: true, skipSliding: true });
 export class Pipeline {
   private pending: PendingWork[] = [];
   private pendingReadings = 0;
-  private flushScheduled: { cancel(): void } | null = null;
+  private flushScheduled: { lingering: boolean; cancel(): void } | null = null;
   private lastFlushAt = -Infinity;
   private engine: WindowEngine;
   private stopping = false;
@@ -259,25 +261,34 @@ export class Pipeline {
       // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
       // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
       if (this.pendingReadings >= this.options.maxBatchReadings) this.flush();
-      else if (!this.flushScheduled) {
-        const spacing = this.lastFlushAt + (this.options.minCommitIntervalMs ?? 0) - performance.now();
-        this.scheduleFlush(Math.max(this.options.groupCommitDelayMs, Math.ceil(spacing)));
+      else if (!this.flushScheduled) this.scheduleFlush(this.commitDelayMs());
+      else if (this.flushScheduled.lingering && this.pendingReadings >= (this.options.commitNowAtReadings ?? Infinity)) {
+        this.scheduleFlush(this.options.groupCommitDelayMs);
       }
     });
+  }
+
+  /** store.groupCommitDelay, or what is left of store.minCommitInterval unless commitNowAtReadings are waiting. */
+  private commitDelayMs(): number {
+    const { groupCommitDelayMs, minCommitIntervalMs = 0, commitNowAtReadings = Infinity } = this.options;
+    if (this.pendingReadings >= commitNowAtReadings) return groupCommitDelayMs;
+    return Math.max(groupCommitDelayMs, Math.ceil(this.lastFlushAt + minCommitIntervalMs - performance.now()));
   }
 
   /**
    * With no delay the flush runs once the event loop has handled every I/O event already waiting, so a
    * batch holds all that arrived during the previous commit's fsync: batches grow with load, not latency.
+   * `lingering`: the delay is store.minCommitInterval's, which enough waiting readings cut short.
    */
   private scheduleFlush(delayMs: number): void {
     this.flushScheduled?.cancel();
+    const lingering = delayMs > this.options.groupCommitDelayMs;
     if (delayMs <= 0) {
       const immediate = setImmediate(() => this.flush());
-      this.flushScheduled = { cancel: () => clearImmediate(immediate) };
+      this.flushScheduled = { lingering, cancel: () => clearImmediate(immediate) };
     } else {
       const timer = setTimeout(() => this.flush(), delayMs);
-      this.flushScheduled = { cancel: () => clearTimeout(timer) };
+      this.flushScheduled = { lingering, cancel: () => clearTimeout(timer) };
     }
   }
 
