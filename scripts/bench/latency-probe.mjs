@@ -8,7 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoad } from './mqtt-load.mjs';
-import { startGateway } from './peers.mjs';
+import { histogramBetween, startGateway } from './peers.mjs';
 
 const rate = Number(process.argv[2] ?? 8_000);
 const messages = Number(process.argv[3] ?? rate * 20);
@@ -27,21 +27,10 @@ async function load(port, n, pace) {
   return { lat, seconds: r.seconds, steadyP99Ms: r.steadyP99Ms };
 }
 
-const buckets = (text, name) => {
-  const m = new Map();
-  for (const l of text.split('\n')) {
-    if (!l.startsWith(`${name}_bucket`)) continue;
-    const le = /le="([^"]+)"/.exec(l)[1];
-    m.set(le, (m.get(le) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
-  }
-  return m;
-};
 /** Per-bucket counts (not cumulative) of a histogram between two /metrics texts. */
 const histogram = (before, after, name) => {
-  const a = buckets(before, name);
   let prev = 0;
-  return [...buckets(after, name)].map(([le, n]) => {
-    const c = n - (a.get(le) ?? 0);
+  return [...histogramBetween(before, after, name)].map(([le, c]) => {
     const s = `≤${le}:${c - prev}`;
     prev = c;
     return s;

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { runLoad } from './mqtt-load.mjs';
-import { startBareAedes, startGateway, startMosquitto } from './peers.mjs';
+import { histogramBetween, startBareAedes, startGateway, startMosquitto } from './peers.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 30_000);
@@ -55,25 +55,12 @@ for (const qos of [1, 0]) {
 const maxRate = stats(results['qos1:gateway (full pipeline, persisted)'].map((r) => r.msgsPerSec)).median;
 const halfRate = Math.round(maxRate / 2 / 100) * 100;
 const paced = {};
-/** p-quantile (upper bucket bound) of a Prometheus histogram's cumulative buckets, in ms. */
-const histogramQuantile = (text, name, q) => {
-  const buckets = new Map();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}_bucket`)) continue;
-    const le = /le="([^"]+)"/.exec(line)[1];
-    buckets.set(le, (buckets.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
+/** p-quantile (upper bucket bound), in ms, of cumulative bucket counts from `histogramBetween`. */
+const quantileMs = (buckets, q) => {
   const total = buckets.get('+Inf') ?? 0;
   for (const [le, n] of buckets) if (n >= q * total) return le === '+Inf' ? Infinity : Number(le) * 1000;
   return null;
 };
-/** The gateway's latency histogram over the paced part only: the warm-up's buckets subtracted. */
-const pacedHistogram = (before, after) => after.split('\n').map((line) => {
-  if (!line.startsWith('ucid_streaming_latency_seconds_bucket')) return line;
-  const key = line.slice(0, line.lastIndexOf(' '));
-  const was = before.split('\n').find((l) => l.startsWith(`${key} `));
-  return `${key} ${Number(line.slice(line.lastIndexOf(' ') + 1)) - (was ? Number(was.slice(was.lastIndexOf(' ') + 1)) : 0)}`;
-}).join('\n');
 // every peer at the gateway's half rate, interleaved: the brokers' PUBACK latency is the floor under the gateway's
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, start] of peers) {
@@ -83,11 +70,12 @@ for (let round = 0; round < ROUNDS; round++) {
       await runLoad({ port: peer.port, messages: 2_000, qos: 1, sensors: SENSORS });
       const before = peer.metrics ? await peer.metrics() : '';
       const r = await runLoad({ port: peer.port, qos: 1, rate: halfRate, messages: halfRate * 20, sensors: SENSORS });
-      const own = peer.metrics ? pacedHistogram(before, await peer.metrics()) : null;
+      // the gateway's own arrival→commit histogram over the paced part only
+      const own = peer.metrics ? histogramBetween(before, await peer.metrics(), 'ucid_streaming_latency_seconds') : null;
       (paced[name] ??= []).push({
         ...r, loadavg: os.loadavg()[0],
-        gatewayP50Ms: own && histogramQuantile(own, 'ucid_streaming_latency_seconds', 0.5),
-        gatewayP99Ms: own && histogramQuantile(own, 'ucid_streaming_latency_seconds', 0.99),
+        gatewayP50Ms: own && quantileMs(own, 0.5),
+        gatewayP99Ms: own && quantileMs(own, 0.99),
       });
       console.error(`paced ${halfRate} msg/s round ${round + 1} ${name}: PUBACK p99 ${r.p99Ms.toFixed(1)} ms, after the first second ${r.steadyP99Ms.toFixed(1)} ms`);
     } finally {

@@ -41,6 +41,21 @@ function waitForLine(child, match, timeoutMs = 30_000) {
   });
 }
 
+/** A Prometheus histogram's cumulative bucket counts (le → count, every label set summed) between two /metrics texts. */
+export function histogramBetween(before, after, name) {
+  const buckets = (text) => {
+    const m = new Map();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}_bucket`)) continue;
+      const le = /le="([^"]+)"/.exec(line)[1];
+      m.set(le, (m.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+    return m;
+  };
+  const was = buckets(before);
+  return new Map([...buckets(after)].map(([le, n]) => [le, n - (was.get(le) ?? 0)]));
+}
+
 /** A plain broker's count of QoS 0 deliveries: a subscriber on sensors/#. */
 async function subscriberCount(port, stopBroker) {
   const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `count-${process.pid}-${port}` });
