@@ -46,9 +46,10 @@ export function textFrame(json: string): Buffer {
 
 /**
  * One WebSocket client: its subscription and its outgoing queue. Frames go to the socket while it keeps up,
- * all of one tick in a single write (its subscription's frames joined once for the group: WsGroup);
- * otherwise they wait in a map keyed by what they describe (a cell and context, a sensor and metric, `status`), so a newer update replaces an older one. Memory per client is
- * bounded by `highWaterBytes + maxPendingBytes`; past that, or after `maxStallMs` without progress, it is dropped.
+ * all of one tick in a single write (its subscription's frames joined once for the group: WsGroup); otherwise
+ * they wait in a map keyed by what they describe (a cell and context, a sensor and metric, `status`), so a newer
+ * update replaces an older one. Memory per client is bounded by `highWaterBytes + maxPendingBytes`; past that, or
+ * after `maxStallMs` without progress, it is dropped.
  */
 export class WsClient {
   readonly pending = new Map<string, Buffer>();

@@ -261,17 +261,20 @@ export class Pipeline {
       // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
       // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
       if (this.pendingReadings >= this.options.maxBatchReadings) this.flush();
-      else if (!this.flushScheduled) this.scheduleFlush(this.commitDelayMs());
-      else if (this.flushScheduled.lingering && this.pendingReadings >= (this.options.commitNowAtReadings ?? Infinity)) {
-        this.scheduleFlush(this.options.groupCommitDelayMs);
+      else if (!this.flushScheduled || (this.flushScheduled.lingering && this.pendingReadings >= this.commitNowAt)) {
+        this.scheduleFlush(this.commitDelayMs());
       }
     });
   }
 
+  private get commitNowAt(): number {
+    return this.options.commitNowAtReadings ?? Infinity;
+  }
+
   /** store.groupCommitDelay, or what is left of store.minCommitInterval unless commitNowAtReadings are waiting. */
   private commitDelayMs(): number {
-    const { groupCommitDelayMs, minCommitIntervalMs = 0, commitNowAtReadings = Infinity } = this.options;
-    if (this.pendingReadings >= commitNowAtReadings) return groupCommitDelayMs;
+    const { groupCommitDelayMs, minCommitIntervalMs = 0 } = this.options;
+    if (this.pendingReadings >= this.commitNowAt) return groupCommitDelayMs;
     return Math.max(groupCommitDelayMs, Math.ceil(this.lastFlushAt + minCommitIntervalMs - performance.now()));
   }
 
