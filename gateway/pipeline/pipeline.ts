@@ -5,7 +5,7 @@ import type { GatewayBus } from '../bus.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Reading } from '../reading.js';
 import { classifyStoreError } from '../store/database.js';
-import type { SpaceState, StoreSpace } from '../store/space.js';
+import type { StoreSpace } from '../store/space.js';
 import type { Store, WindowRow } from '../store/store.js';
 import { SnapshotRejected, WindowEngine, decodeSnapshot, encodeSnapshot, maxWindowMs, replayStartMs, type WindowSpec } from '../windows/index.js';
 import type { AlertStage } from '../alerts/alert-stage.js';
@@ -13,6 +13,7 @@ import type { AlertEvent } from '../store/alert-store.js';
 import type { ScoreStage, ScoreUpdate } from './score-stage.js';
 import type { SensorDirectory } from './sensor-directory.js';
 import type { ReadingValidator } from './validate.js';
+import { SpaceGate } from './space-gate.js';
 
 export interface PipelineOptions {
   gatewayId: string;
@@ -60,6 +61,7 @@ export class Pipeline {
   private needsRebuild = false;
   private readonly stageByName = new Map<string, ReturnType<GatewayMetrics['stageSeconds']['labels']>>();
   private readonly latencyBySource = new Map<string, ReturnType<GatewayMetrics['latency']['labels']>>();
+  private readonly spaceGate: SpaceGate | null;
 
   constructor(
     private readonly store: Store,
@@ -73,19 +75,20 @@ export class Pipeline {
     private readonly options: PipelineOptions,
   ) {
     this.engine = new WindowEngine({ specFor: options.specFor });
+    this.spaceGate = options.space ? new SpaceGate(options.space, options.specs, metrics, log) : null;
   }
 
   submit(readings: readonly Reading[], options: SubmitOptions = {}): Promise<void> {
     if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
     const now = Date.now();
-    const full = this.roomFor(now) === 'full';
+    const full = this.spaceGate?.roomFor(now) === 'full';
     if (options.sheddable && (full || this.pendingReadings >= this.options.maxPendingReadings)) {
       for (const r of readings) this.metrics.messages.inc({ source: r.source, status: 'shed' });
       return Promise.resolve();
     }
     if (full) {
       for (const r of readings) this.metrics.messages.inc({ source: r.source, status: 'refused' });
-      return Promise.reject(this.fullError());
+      return Promise.reject(this.spaceGate!.fullError());
     }
     const accepted: Reading[] = [];
     const rejected: RejectedInput[] = [];
@@ -104,14 +107,14 @@ export class Pipeline {
 
   reject(input: RejectedInput): Promise<void> {
     if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
-    if (this.roomFor(Date.now()) === 'full') return Promise.reject(this.fullError());
+    if (this.spaceGate?.roomFor(Date.now()) === 'full') return Promise.reject(this.spaceGate.fullError());
     return this.enqueue([], [input]);
   }
 
   /** Closes windows of silent sensors (wall-clock idle advance) and commits what that emits. */
   tick(nowMs = Date.now()): void {
     if (this.stopping) return;
-    if (this.options.space) this.metrics.storeRoom.set(this.options.space.room(nowMs));
+    this.spaceGate?.exportRoom(nowMs);
     if (this.needsRebuild && !this.retryRebuild(nowMs)) return;
     const results = this.engine.tick(nowMs);
     try {
@@ -123,7 +126,7 @@ export class Pipeline {
     } catch (err) {
       const error = classifyStoreError(err);
       this.log.error({ err, code: error.code }, 'committing closed windows and alerts failed; rebuilding from the store');
-      if (error.code === 'STORE_FULL') this.onStoreFull(nowMs);
+      if (error.code === 'STORE_FULL') this.spaceGate?.onStoreFull(nowMs);
       this.alerts.reload();
       this.rebuildQuietly(nowMs);
     }
@@ -363,7 +366,7 @@ export class Pipeline {
         for (const r of item.readings) this.metrics.messages.inc({ source: r.source, status: 'failed' });
         item.reject(error);
       }
-      if (error.code === 'STORE_FULL') this.onStoreFull(now);
+      if (error.code === 'STORE_FULL') this.spaceGate?.onStoreFull(now);
       this.alerts.reload();
       this.rebuildQuietly(now);
       return;
@@ -423,47 +426,5 @@ export class Pipeline {
     this.rebuildQuietly(nowMs);
     if (!this.needsRebuild) this.log.info('windows rebuilt after a failed commit');
     return !this.needsRebuild;
-  }
-
-  /** Disk-full policy: may readings be written now? Logs and exports the transitions. */
-  private roomFor(nowMs: number): SpaceState {
-    const space = this.options.space;
-    if (!space) return 'ok';
-    const before = space.state;
-    const reclaimedBefore = space.reclaimed;
-    const state = space.check(nowMs, replayStartMs(nowMs, this.options.specs));
-    this.noteSpace(before, reclaimedBefore, nowMs);
-    return state;
-  }
-
-  private onStoreFull(nowMs: number): void {
-    const space = this.options.space;
-    if (!space) return;
-    const before = space.state;
-    const reclaimedBefore = space.reclaimed;
-    space.onFull(nowMs, replayStartMs(nowMs, this.options.specs));
-    this.noteSpace(before, reclaimedBefore, nowMs);
-  }
-
-  private noteSpace(before: SpaceState, reclaimedBefore: number, nowMs: number): void {
-    const space = this.options.space!;
-    const reclaimed = space.reclaimed - reclaimedBefore;
-    if (reclaimed > 0) {
-      this.metrics.storeReclaimed.inc(reclaimed);
-      this.log.warn({ deleted: reclaimed, roomBytes: space.room(nowMs) }, 'store low on room: oldest raw readings outside the rebuild horizon deleted');
-    }
-    if (space.state === before) return;
-    this.metrics.storeFull.set(space.state === 'full' ? 1 : 0);
-    this.metrics.storeRoom.set(space.room(nowMs));
-    if (space.state === 'full') {
-      this.log.error({ roomBytes: space.room(nowMs), reserveBytes: space.reserveBytes },
-        'store full: QoS 0 readings shed, QoS 1 and polled readings refused until there is room; alerts keep the reserve');
-    } else {
-      this.log.warn({ roomBytes: space.room(nowMs) }, 'store has room again: ingest resumed');
-    }
-  }
-
-  private fullError(): GatewayError {
-    return new GatewayError('STORE_FULL', 'less room than store.reserve left for the database; retry later');
   }
 }
