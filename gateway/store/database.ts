@@ -13,6 +13,13 @@ export type SqliteDatabase = Database.Database;
  */
 const PAGE_CACHE_KIB = 2_000;
 
+/**
+ * SQLite truncates the WAL file back to this when it starts the WAL over after a checkpoint. Without it the file
+ * stays at its high-water mark (up to the 40 MiB safety net under a burst) for good: on a full disk that space
+ * was never returned, and the store stayed full after the disk had room again.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
 /** DESIGN §9: WAL with synchronous=FULL, so a committed reading survives a power cut. */
 export function openDatabase(file: string, options: { readonly?: boolean; maxBytes?: number } = {}): SqliteDatabase {
   if (!options.readonly) mkdirSync(path.dirname(file), { recursive: true });
@@ -23,6 +30,7 @@ export function openDatabase(file: string, options: { readonly?: boolean; maxByt
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('wal_autocheckpoint = 4000');
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   migrate(db);
   // store.maxSize: SQLite answers SQLITE_FULL past it, as on a full disk (never below the current size)

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreSpace } from './space.js';
 import { Store } from './store.js';
@@ -59,5 +60,36 @@ describe('disk-full policy (StoreSpace)', () => {
     expect(greedy.check(now + 2_000, horizon)).toBe('full');
     expect((store.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n).toBe(recent);
     expect(existsSync(`${file}.reserve`)).toBe(false);
+  });
+
+  it('short of room, checkpoints the WAL and cuts the file to nothing (its high-water mark is disk space too)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-space-wal-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'gateway.db');
+    const writer = new Store(file);
+    stores.push(writer);
+    // a reader's open snapshot keeps any checkpoint from starting the WAL over, so it grows with every write
+    const reader = new Database(file, { readonly: true });
+    reader.prepare('BEGIN').run();
+    reader.prepare('SELECT count(*) FROM readings').get();
+    const now = Date.now();
+    for (let batch = 0; batch < 10; batch++) {
+      writer.transaction(() => {
+        for (let i = 0; i < 2_000; i++) {
+          writer.insertReading({ sensorId: `s${i % 500}`, metric: 'pm25', value: i, unit: 'ugm3', ts: now + batch * 2_000 + i, tsFromArrival: false, quality: 'good', source: 't', receivedAt: now }, 'on_time');
+        }
+      });
+    }
+    const store = new Store(file, { maxBytes: 1 }); // no room beyond the current size
+    stores.push(store);
+    reader.prepare('COMMIT').run();
+    reader.close();
+    const walBefore = statSync(`${file}-wal`).size;
+    expect(walBefore).toBeGreaterThan(1 << 20);
+
+    const space = new StoreSpace(store, { reserveBytes: 64 * 1024 });
+    expect(space.check(now, now - HOUR)).toBe('full');
+    expect(statSync(`${file}-wal`).size).toBe(0);
+    expect((store.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n).toBe(20_000);
   });
 });

@@ -12,6 +12,14 @@ export interface SpaceOptions {
 
 export type SpaceState = 'ok' | 'full';
 
+const fileSize = (file: string): number => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
 const RECLAIM_CHUNK_ROWS = 5_000;
 const HOLD_AFTER_FULL_MS = 1_000;
 
@@ -34,6 +42,7 @@ export class StoreSpace {
   private readonly dir: string;
   private readonly reserveFile: string;
   private readonly statements: { pageSize: Statement; pageCount: Statement; freelist: Statement; maxPages: Statement };
+  private readonly walFile: string;
   private measured = { at: -Infinity, room: Infinity };
   private stateNow: SpaceState = 'ok';
   private reserveHeld = false;
@@ -53,6 +62,7 @@ export class StoreSpace {
       freelist: db.prepare('PRAGMA freelist_count').pluck(),
       maxPages: db.prepare('PRAGMA max_page_count').pluck(),
     };
+    this.walFile = `${store.db.name}-wal`;
     this.holdReserve();
   }
 
@@ -94,6 +104,7 @@ export class StoreSpace {
     if (this.room(nowMs) >= need) return this.resume();
     if (nowMs - this.reclaimedAt >= 1_000) {
       this.reclaimedAt = nowMs;
+      if (this.truncateWal() && this.room(nowMs, true) >= need) return this.resume();
       if (this.reclaim(keepReceivedFromMs, nowMs) > 0 && this.room(nowMs, true) >= need) return this.resume();
     }
     return this.enterFull();
@@ -133,6 +144,27 @@ export class StoreSpace {
     }
     this.reclaimed += deleted;
     return deleted;
+  }
+
+  /**
+   * The WAL file keeps its high-water mark until SQLite starts it over, which a writer does only after a checkpoint
+   * has caught up with it. Short of room, checkpoint it all and cut it to nothing: with ingest held, nothing writes
+   * meanwhile. Never waits for a reader (busy_timeout 0 for this statement); true when the file shrank.
+   */
+  private truncateWal(): boolean {
+    const before = fileSize(this.walFile);
+    if (before === 0) return false;
+    const db = this.store.db;
+    const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      db.pragma('busy_timeout = 0');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      /* busy or still no room: the next check tries again */
+    } finally {
+      db.pragma(`busy_timeout = ${timeout}`);
+    }
+    return fileSize(this.walFile) < before;
   }
 
   private resume(): SpaceState {

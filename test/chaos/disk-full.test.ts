@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -151,10 +151,16 @@ describe('chaos: disk full', () => {
     }, { dir });
     const qos1 = new PublisherFleet({ sensors: sensors.slice(0, 4).map((s) => s.id), retry: true, inflight: 10 });
     const qos0 = new PublisherFleet({ sensors: sensors.slice(4).map((s) => s.id), qos: 0, rate: 200, clients: 1 });
+    let pin: Database.Database | null = null;
     try {
       await qos1.attach(gateway.mqttPort);
       await qos0.attach(gateway.mqttPort);
       await pause(2_000);
+      // A reader's open snapshot (as a backup or a CLI query would hold) keeps the gateway from cutting its WAL
+      // back (space.ts truncateWal), so the disk stays full until the test frees it.
+      pin = new Database(gateway.dbPath, { readonly: true });
+      pin.prepare('BEGIN').run();
+      pin.prepare('SELECT count(*) FROM readings').get();
       const ballast = fill(dir);
       log('filesystem full', { free: Number(statfsSync(dir).bavail) * Number(statfsSync(dir).bsize) });
       await gateway.waitForLog((l) => l.msg.startsWith('store full'), 90_000);
@@ -170,6 +176,8 @@ describe('chaos: disk full', () => {
       const full = await metric(gateway, 'ucid_store_full');
       log('while full', { ackedWhileFull, shed, full, alert, reclaimed: await metric(gateway, 'ucid_store_reclaimed_readings_total'), reconnects: qos1.stats.reconnects });
 
+      pin.prepare('COMMIT').run();
+      pin.close();
       rmSync(ballast);
       await gateway.waitForLog((l) => l.msg.startsWith('store has room again') && l.time as number >= fullAt, 30_000);
       const ackedAtReturn = qos1.stats.acked;
@@ -190,10 +198,22 @@ describe('chaos: disk full', () => {
       expect(check).toBe('ok');
     } catch (err) {
       const seen = new Map<string, number>();
-      for (const l of gateway.logs) if (l.level >= 40) seen.set(`${l.msg} ${String((l.err as { message?: string })?.message ?? l.code ?? '').slice(0, 120)}`, (seen.get(l.msg) ?? 0) + 1);
+      for (const l of gateway.logs) {
+        if (l.level < 40) continue;
+        const key = `${l.msg} ${String((l.err as { message?: string })?.message ?? l.code ?? '').slice(0, 120)}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
       log('gateway warnings', Object.fromEntries(seen));
+      // where the room went: the filesystem, the files on it, what the gateway measured, its last other log lines
+      const fs = statfsSync(dir);
+      log('at failure', {
+        freeBytes: Number(fs.bavail) * Number(fs.bsize), files: Object.fromEntries(readdirSync(dir).map((f) => [f, statSync(path.join(dir, f)).size])),
+        roomMetric: await metric(gateway, 'ucid_store_room_bytes').catch(() => null),
+        lastLines: gateway.logs.filter((l) => !String(l.msg).startsWith('publish refused')).slice(-15).map((l) => `${l.msg} ${String((l.err as { message?: string })?.message ?? '')}`.slice(0, 200)),
+      });
       throw err;
     } finally {
+      if (pin?.open) pin.close();
       await qos0.detach();
       await qos1.detach();
       await gateway.kill().catch(() => undefined);
