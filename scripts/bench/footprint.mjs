@@ -5,25 +5,26 @@
 // Every sensor is in the registry (one H3 cell each, CLIMATE), default windows, QoS 1. Each run: a warm-up, then
 // RSS sampled every second and CPU time (utime + stime from /proc) over the measured part. Medians of the runs'
 // mean RSS, with min/max; CPU as % of one core and per 1,000 readings/s. Writes bench-results/footprint.{json,md}.
-// Env: BENCH_ROUNDS (3), BENCH_FOOTPRINT_SECONDS (45), BENCH_FOOTPRINT_WARMUP (15), BENCH_FOOTPRINT_LOADS (both).
+// Env: BENCH_ROUNDS (3), BENCH_FOOTPRINT_SECONDS (45), BENCH_FOOTPRINT_WARMUP (15), BENCH_FOOTPRINT_LOADS (both),
+// BENCH_FOOTPRINT_CLIENTS (4 publishers; 1000 with BENCH_FOOTPRINT_LOADS=1000 is a connection per sensor).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLoad } from './mqtt-load.mjs';
-import { startBareAedes, startGateway } from './peers.mjs';
+import { BENCH_MQTT, startBareAedes, startGateway } from './peers.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_FOOTPRINT_SECONDS ?? 45);
 const WARMUP = Number(process.env.BENCH_FOOTPRINT_WARMUP ?? 15);
-const CLIENTS = 4;
+const CLIENTS = Number(process.env.BENCH_FOOTPRINT_CLIENTS ?? 4);
 const LOADS = [
   { name: '1,000 sensors at 1 Hz', sensors: 1_000, hz: 1 },
   { name: '10,000 sensors at 0.1 Hz', sensors: 10_000, hz: 0.1 },
 ].filter((l) => !process.env.BENCH_FOOTPRINT_LOADS || process.env.BENCH_FOOTPRINT_LOADS.split(',').includes(String(l.sensors)));
 
 const registry = (load) => Array.from({ length: CLIENTS }, (_, c) => Array.from({ length: load.sensors / CLIENTS }, (_, i) => ({
-  id: `fp-${c}-${i}`, lat: 40.8 + Math.floor(i / 50) * 0.003, lon: 28.7 + (i % 50) * 0.003 + c * 0.2, contexts: ['CLIMATE'],
+  id: `fp-${c}-${i}`, lat: 40.8 + Math.floor(i / 50) * 0.003 + Math.floor(c / 4) * 0.02, lon: 28.7 + (i % 50) * 0.003 + (c % 4) * 0.2, contexts: ['CLIMATE'],
   expectedInterval: `${Math.round(1000 / load.hz)}ms`,
 }))).flat();
 
@@ -66,7 +67,7 @@ async function measure(start, load) {
 }
 
 const peers = [
-  ['gateway', (load) => startGateway({ sensors: registry(load) })],
+  ['gateway', (load) => startGateway({ sensors: registry(load), mqtt: { ...BENCH_MQTT, limits: { maxConnections: CLIENTS + 100, maxConnectionsPerIp: CLIENTS + 100 } } })],
   ['bare aedes', () => startBareAedes()],
   ['bare aedes, gateway memory settings', () => startBareAedes({ gatewayMemory: true })],
 ];
@@ -101,6 +102,8 @@ const md = [
   'Targets (1,000 sensors at 1 Hz, gateway): RSS ≤ 80 MB, CPU ≤ 10 % of one core.',
 ];
 mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
-writeFileSync(path.join(ROOT, 'bench-results/footprint.json'), `${JSON.stringify(summary, null, 2)}\n`);
-writeFileSync(path.join(ROOT, 'bench-results/footprint.md'), `${md.join('\n')}\n`);
+// another topology does not overwrite the figures bench-results/summary.md is made from
+const base = CLIENTS === 4 ? 'footprint' : `footprint-${CLIENTS}-clients`;
+writeFileSync(path.join(ROOT, `bench-results/${base}.json`), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(path.join(ROOT, `bench-results/${base}.md`), `${md.join('\n')}\n`);
 console.log(md.join('\n'));
