@@ -84,7 +84,7 @@ const storeSection = z.strictObject({
   /** 0: commit once the I/O already waiting has been read (batches grow with load); more trades latency for bigger batches. */
   groupCommitDelay: duration.prefault('0ms'),
   /** A commit starts no sooner than this after the previous one: caps commits (fsyncs, WAL pages) per second at moderate load. */
-  minCommitInterval: duration.prefault('0ms'),
+  minCommitInterval: duration.prefault('10ms'),
   /** With this many readings waiting, a commit does not wait out minCommitInterval: bursts keep their latency. */
   commitNowAtReadings: z.number().int().positive().default(64),
   /** WAL checkpoints on a worker thread (no 100+ ms stall on the event loop), or inline in a commit as SQLite does by default. */
