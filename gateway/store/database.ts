@@ -18,7 +18,7 @@ const PAGE_CACHE_KIB = 2_000;
  * stays at its high-water mark (up to the 40 MiB safety net under a burst) for good: on a full disk that space
  * was never returned, and the store stayed full after the disk had room again.
  */
-export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /** DESIGN §9: WAL with synchronous=FULL, so a committed reading survives a power cut. */
 export function openDatabase(file: string, options: { readonly?: boolean; maxBytes?: number } = {}): SqliteDatabase {
