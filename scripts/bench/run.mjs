@@ -34,6 +34,7 @@ const read = (name) => {
 };
 const ingest = read('mqtt-ingest');
 const footprint = read('footprint');
+const perSensor = read('footprint-1000-clients');
 const ws = read('ws');
 const alerts = read('alerts');
 const modbus = read('modbus');
@@ -41,7 +42,7 @@ const drain = read('kafka-drain');
 const startup = read('startup');
 const paced = ingest?.latencyAtHalfRate?.['gateway (full pipeline, persisted)'];
 const pacedAedes = ingest?.latencyAtHalfRate?.['bare aedes'];
-const fp = (load, peer) => footprint?.results?.[`${load}|${peer}`];
+const fp = (load, peer, of = footprint) => of?.results?.[`${load}|${peer}`];
 const k1 = '1,000 sensors at 1 Hz';
 const k10 = '10,000 sensors at 0.1 Hz';
 const range = (s, digits = 1, scale = 1) => (s ? `${(s.median * scale).toFixed(digits)} (${(s.min * scale).toFixed(digits)}–${(s.max * scale).toFixed(digits)})` : '–');
@@ -58,6 +59,7 @@ const rows = [
   [`RSS at ${k1}, MiB: gateway (bare aedes; bare aedes with the gateway's memory settings)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').rssMeanMiB)} (${range(fp(k1, 'bare aedes')?.rssMeanMiB)}; ${range(fp(k1, 'bare aedes, gateway memory settings')?.rssMeanMiB)})`, '≤ 80 MB (76.3 MiB)', fp(k1, 'gateway') && fp(k1, 'gateway').rssMeanMiB.median * 1.048576 <= 80],
   [`RSS at ${k10}, MiB: gateway (bare aedes)`, fp(k10, 'gateway') && `${range(fp(k10, 'gateway').rssMeanMiB)} (${range(fp(k10, 'bare aedes')?.rssMeanMiB)})`, '', null],
   [`CPU at ${k1}, % of one core: gateway (bare aedes)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPercent)} (${range(fp(k1, 'bare aedes')?.cpuPercent)})`, '≤ 10', fp(k1, 'gateway') && fp(k1, 'gateway').cpuPercent.median <= 10],
+  [`same load, a connection per sensor (BENCH_FOOTPRINT_CLIENTS=1000): RSS MiB / CPU %, gateway (bare aedes)`, fp(k1, 'gateway', perSensor) && `${range(fp(k1, 'gateway', perSensor).rssMeanMiB)} / ${range(fp(k1, 'gateway', perSensor).cpuPercent)} (${range(fp(k1, 'bare aedes', perSensor)?.rssMeanMiB)} / ${range(fp(k1, 'bare aedes', perSensor)?.cpuPercent)})`, '', null],
   ['CPU per 1,000 readings/s, % of one core (1 Hz / 0.1 Hz sites)', fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPer1kPerSec)} / ${range(fp(k10, 'gateway')?.cpuPer1kPerSec)}`, '', null],
   ['outbox drain ÷ Kafka ProducerPerformance, by compression', drain?.runs && drain.runs.map((r) => `${r.compression} ${r.ratio.toFixed(2)}`).join(', '), '≥ 0.3 (issue 3)', drain?.runs ? drain.runs.every((r) => r.ratio >= 0.3) : null],
   ['Modbus TCP driver ÷ bare modbus-serial (polls/s)', modbus?.tcp && modbus.tcp.ratio.toFixed(2), '', null],
