@@ -71,4 +71,3 @@ describe('store.commitNowAtReadings', () => {
     expect(count()).toBe(6); // 5 waiting: committed in the next turn, not an hour later
   });
 });
-

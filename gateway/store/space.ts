@@ -113,12 +113,7 @@ export class StoreSpace {
   /** A commit failed with SQLITE_FULL: full at once (reserve released), checkpoint, reclaim; readings wait a second. */
   onFull(nowMs: number, keepReceivedFromMs: number): SpaceState {
     this.enterFull();
-    // With room again, the WAL's frames can go into the database and the next writer can start the WAL over.
-    try {
-      this.store.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      /* SQLite tries again on a later commit */
-    }
+    this.truncateWal();
     this.reclaimedAt = nowMs;
     this.reclaim(keepReceivedFromMs, nowMs);
     this.holdUntil = nowMs + HOLD_AFTER_FULL_MS;
@@ -148,8 +143,9 @@ export class StoreSpace {
 
   /**
    * The WAL file keeps its high-water mark until SQLite starts it over, which a writer does only after a checkpoint
-   * has caught up with it. Short of room, checkpoint it all and cut it to nothing: with ingest held, nothing writes
-   * meanwhile. Never waits for a reader (busy_timeout 0 for this statement); true when the file shrank.
+   * has caught up with it. Short of room (or after SQLITE_FULL), checkpoint it all and cut it to nothing: with
+   * ingest held, nothing writes meanwhile. Never waits for a reader (busy_timeout 0 for this statement); a reader
+   * in the way leaves what it still needs, as a passive checkpoint would. True when the file shrank.
    */
   private truncateWal(): boolean {
     const before = fileSize(this.walFile);
