@@ -58,7 +58,7 @@ export class Gateway {
   async start(): Promise<this> {
     const { config, log } = this;
     this.store = new Store(config.store.path, { maxBytes: config.store.maxSize });
-    if (config.store.checkpoints === 'background') this.checkpointer = startCheckpointer(this.store, log.child({ component: 'store' }));
+    if (config.store.checkpoints !== 'inline') this.checkpointer = startCheckpointer(this.store, log.child({ component: 'store' }), { mode: config.store.checkpoints });
     log.info({ path: config.store.path }, 'store open');
 
     const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));

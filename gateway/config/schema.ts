@@ -87,8 +87,11 @@ const storeSection = z.strictObject({
   minCommitInterval: duration.prefault('10ms'),
   /** With this many readings waiting, a commit does not wait out minCommitInterval: bursts keep their latency. */
   commitNowAtReadings: z.number().int().positive().default(64),
-  /** WAL checkpoints on a worker thread (no 100+ ms stall on the event loop), or inline in a commit as SQLite does by default. */
-  checkpoints: z.enum(['background', 'inline']).default('background'),
+  /**
+   * WAL checkpoints every 200 ms: `auto` on the event loop while they are cheap, on a worker thread once they are not;
+   * `background` on the thread from the start (~5–6 MiB more); `inline` in a commit as SQLite does (100+ ms stalls).
+   */
+  checkpoints: z.enum(['auto', 'background', 'inline']).default('auto'),
   /** A batch this large commits at once, inside the I/O turn that filled it: one commit's latency stays bounded after a burst. */
   maxBatchReadings: z.number().int().positive().default(5_000),
   rawRetention: duration.prefault('7d'),

@@ -6,7 +6,8 @@
 // RSS sampled every second and CPU time (utime + stime from /proc) over the measured part. Medians of the runs'
 // mean RSS, with min/max; CPU as % of one core and per 1,000 readings/s. Writes bench-results/footprint.{json,md}.
 // Env: BENCH_ROUNDS (3), BENCH_FOOTPRINT_SECONDS (45), BENCH_FOOTPRINT_WARMUP (15), BENCH_FOOTPRINT_LOADS (both),
-// BENCH_FOOTPRINT_CLIENTS (4 publishers; 1000 with BENCH_FOOTPRINT_LOADS=1000 is a connection per sensor).
+// BENCH_FOOTPRINT_CLIENTS (4 publishers; 1000 with BENCH_FOOTPRINT_LOADS=1000 is a connection per sensor),
+// BENCH_FOOTPRINT_PEERS (all: gateway,bare aedes,bare aedes, gateway memory settings — comma-separated names).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,7 +71,7 @@ const peers = [
   ['gateway', (load) => startGateway({ sensors: registry(load), mqtt: { ...BENCH_MQTT, limits: { maxConnections: CLIENTS + 100, maxConnectionsPerIp: CLIENTS + 100 } } })],
   ['bare aedes', () => startBareAedes()],
   ['bare aedes, gateway memory settings', () => startBareAedes({ gatewayMemory: true })],
-];
+].filter(([name]) => !process.env.BENCH_FOOTPRINT_PEERS || process.env.BENCH_FOOTPRINT_PEERS.split(',').includes(name));
 const runs = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const load of LOADS) {

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { Store } from './store.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const log = pino({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freshStore() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ucid-ckpt-'));
+  const file = path.join(dir, 'gateway.db');
+  const store = new Store(file);
+  store.db.exec('CREATE TABLE scratch (b BLOB)');
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close());
+  return { store, file };
+}
+
+/** ~1 MiB into the WAL (SQLite's own automatic checkpoint is at 4,000 pages, so it alone would not copy it). */
+function write(store: Store) {
+  const insert = store.db.prepare('INSERT INTO scratch (b) VALUES (?)');
+  store.transaction(() => {
+    for (let i = 0; i < 256; i++) insert.run(Buffer.alloc(4000, i));
+  });
+}
+
+function start(store: Store, options: Parameters<typeof startCheckpointer>[2]): Checkpointer {
+  const checkpointer = startCheckpointer(store, log, options);
+  cleanups.push(() => checkpointer.stop());
+  return checkpointer;
+}
+
+async function until(what: () => boolean, ms = 5_000) {
+  const deadline = Date.now() + ms;
+  while (!what() && Date.now() < deadline) await sleep(20);
+  return what();
+}
+
+describe('WAL checkpoints (store.checkpoints)', () => {
+  it('auto: copies the WAL into the database on the event loop while checkpoints are cheap, with no thread', async () => {
+    const { store, file } = freshStore();
+    const checkpointer = start(store, { mode: 'auto', intervalMs: 20, inlineBudgetMs: 1_000 });
+    const before = statSync(file).size;
+    write(store);
+    expect(statSync(file).size).toBe(before);
+    expect(await until(() => statSync(file).size > before + 1_000_000)).toBe(true);
+    await sleep(300);
+    expect(checkpointer.onThread).toBe(false);
+  });
+
+  it('auto: moves checkpoints to a thread once their median passes the budget, and the thread keeps copying', async () => {
+    const { store, file } = freshStore();
+    const checkpointer = start(store, { mode: 'auto', intervalMs: 20, inlineBudgetMs: 0 });
+    expect(checkpointer.onThread).toBe(false);
+    expect(await until(() => checkpointer.onThread)).toBe(true);
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    const before = statSync(file).size;
+    write(store);
+    expect(await until(() => statSync(file).size > before + 1_000_000)).toBe(true);
+    await checkpointer.stop();
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(4_000);
+  });
+
+  it('background: on the thread from the start', async () => {
+    const { store, file } = freshStore();
+    const checkpointer = start(store, { mode: 'background', intervalMs: 20 });
+    expect(checkpointer.onThread).toBe(true);
+    const before = statSync(file).size;
+    write(store);
+    expect(await until(() => statSync(file).size > before + 1_000_000)).toBe(true);
+  });
+
+  it('stopped: no checkpoint copies the WAL any more', async () => {
+    const { store, file } = freshStore();
+    const checkpointer = start(store, { mode: 'auto', intervalMs: 20, inlineBudgetMs: 1_000 });
+    await checkpointer.stop();
+    const before = statSync(file).size;
+    write(store);
+    await sleep(200);
+    expect(statSync(file).size).toBe(before);
+  });
+});
