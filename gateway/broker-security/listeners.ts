@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
+import { createServer as createTlsServer } from './node-tls.js';
 import type { BrokerSecurity } from './security.js';
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import path from 'node:path';
-import { TLSSocket } from 'node:tls';
+import { TLSSocket } from './node-tls.js';
 import type { Logger } from 'pino';
 import type { AclRule, MqttLimits } from './schema.js';
 import type { MqttSecurityConfig } from './index.js';
