@@ -14,23 +14,22 @@ export interface DriverModule {
   createDriver: DriverFactory<never>;
 }
 
+/** A driver type: `drivers/<type>/schema.ts` here, `drivers/<type>/driver.ts` in drivers/load-driver.ts. */
 interface RegistryEntry {
   schema: z.ZodType;
-  /** Imported only when a configured instance needs it (start-up time and RSS on a Pi). */
-  load(): Promise<DriverModule>;
   /** Sensors a driver declares itself (the simulator's virtual ones). */
   sensorsOf?(config: never): SensorDefinition[];
 }
 
 export const DRIVER_REGISTRY = {
-  simulator: { schema: simulatorSchema, load: () => import('./simulator/driver.js'), sensorsOf: simulatorSensors },
-  mqtt: { schema: mqttSchema, load: () => import('./mqtt/driver.js') },
-  modbus: { schema: modbusSchema, load: () => import('./modbus/driver.js') },
-  serial: { schema: serialSchema, load: () => import('./serial/driver.js') },
-  opcua: { schema: opcuaSchema, load: () => import('./opcua/driver.js') },
-  'gtfs-rt': { schema: gtfsRtSchema, load: () => import('./gtfs-rt/driver.js'), sensorsOf: gtfsRtSensors },
-  http: { schema: httpSchema, load: () => import('./http/driver.js') },
-  'mqtt-bridge': { schema: mqttBridgeSchema, load: () => import('./mqtt-bridge/driver.js') },
+  simulator: { schema: simulatorSchema, sensorsOf: simulatorSensors },
+  mqtt: { schema: mqttSchema },
+  modbus: { schema: modbusSchema },
+  serial: { schema: serialSchema },
+  opcua: { schema: opcuaSchema },
+  'gtfs-rt': { schema: gtfsRtSchema, sensorsOf: gtfsRtSensors },
+  http: { schema: httpSchema },
+  'mqtt-bridge': { schema: mqttBridgeSchema },
 } satisfies Record<string, RegistryEntry>;
 
 export type DriverType = keyof typeof DRIVER_REGISTRY;

@@ -2,17 +2,13 @@
 import './memory.js'; // first: V8 and mqtt-packet memory settings before anything else loads
 import './v8-tiering.js';
 import { parseArgs } from 'node:util';
-import { loadConfigFile, resolveConfig, ConfigInvalidError, type ResolvedConfig } from './config/load.js';
+import type { ResolvedConfig } from './config/load.js';
+import { loadConfigIsolated } from './config/isolated.js';
 import { DEMO_CONFIG } from './config/demo.js';
 import { locateConfigFile } from './config/locate.js';
-import { GatewayError, errorMessage } from './errors.js';
+import { ConfigInvalidError, GatewayError, errorMessage } from './errors.js';
 import { createLogger } from './logger.js';
-import { Gateway } from './gateway.js';
-import { printScores } from './commands/scores.js';
-import { printAlerts } from './commands/alerts.js';
-import { printStatus } from './commands/status.js';
 import { passwdCommand } from './broker-security/passwd-command.js';
-import { installServiceSignals } from './service/signals.js';
 import path from 'node:path';
 import { relaxV8MemoryFlagsForStartUp, restoreV8MemoryFlags } from './v8-memory-flags.js';
 
@@ -32,17 +28,22 @@ commands:
 
 signals (start): SIGTERM/SIGINT drain and stop, SIGHUP reloads the config, SIGUSR2 cycles the log level`;
 
-function loadConfig(file: string | undefined): ResolvedConfig {
+/** For the one-shot commands; `start` keeps the schemas off its own thread (config/isolated.ts). */
+async function loadConfig(file: string | undefined): Promise<ResolvedConfig> {
+  const { loadConfigFile, resolveConfig } = await import('./config/load.js');
   const located = locateConfigFile(file);
   return located ? loadConfigFile(located) : resolveConfig(DEMO_CONFIG);
 }
 
 async function start(configFlag: string | undefined): Promise<void> {
-  const config = loadConfig(configFlag);
-  const log = createLogger(config.gateway.logLevel);
   const file = locateConfigFile(configFlag);
+  const loading = loadConfigIsolated(file);
+  loading.catch(() => undefined); // awaited below, after the gateway's modules have loaded beside it
+  const [{ Gateway }, { installServiceSignals }] = await Promise.all([import('./gateway.js'), import('./service/signals.js')]);
+  const config = await loading;
+  const log = createLogger(config.gateway.logLevel);
   const gateway = new Gateway(config, log, file ? path.dirname(path.resolve(file)) : process.cwd());
-  installServiceSignals(gateway, log, file ? () => loadConfigFile(file) : null);
+  installServiceSignals(gateway, log, file ? () => loadConfigIsolated(file) : null);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -84,24 +85,24 @@ async function main(argv: string[]): Promise<number> {
     case 'check-config': {
       const file = positionals[0] ?? values.config;
       if (!file) throw new GatewayError('CONFIG_UNREADABLE', 'check-config needs a FILE');
-      const config = loadConfigFile(file);
+      const config = (await import('./config/load.js')).loadConfigFile(file);
       process.stdout.write(`${file}: ok (${config.registry.size} sensors, ${config.drivers.length} drivers)\n`);
       return 0;
     }
     case 'scores':
-      return printScores(loadConfig(values.config), { city: values.city, context: values.context, json: values.json ?? false });
+      return (await import('./commands/scores.js')).printScores(await loadConfig(values.config), { city: values.city, context: values.context, json: values.json ?? false });
     case 'alerts': {
       const limit = Number(values.limit ?? 50);
       if (!Number.isInteger(limit) || limit < 1) {
         process.stderr.write(`--limit must be a positive integer, got "${values.limit}"\n`);
         return 2;
       }
-      return printAlerts(loadConfig(values.config), { active: values.active ?? false, json: values.json ?? false, limit });
+      return (await import('./commands/alerts.js')).printAlerts(await loadConfig(values.config), { active: values.active ?? false, json: values.json ?? false, limit });
     }
     case 'status':
-      return printStatus(loadConfig(values.config), { json: values.json ?? false });
+      return (await import('./commands/status.js')).printStatus(await loadConfig(values.config), { json: values.json ?? false });
     case 'kafka':
-      return (await import('./commands/kafka.js')).kafkaCommand(positionals, loadConfig(values.config), { replicationFactor: values['replication-factor'], raw: values.raw ?? false });
+      return (await import('./commands/kafka.js')).kafkaCommand(positionals, await loadConfig(values.config), { replicationFactor: values['replication-factor'], raw: values.raw ?? false });
     case 'passwd':
       return passwdCommand(positionals[0], values.file);
     default:

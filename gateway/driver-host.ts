@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Driver, DriverContext, DriverHealth, DriverState, EmbeddedBrokerPort } from '../drivers/driver.js';
-import { DRIVER_REGISTRY, type DriverConfig } from '../drivers/registry.js';
+import { loadDriver } from '../drivers/load-driver.js';
+import type { DriverConfig } from '../drivers/registry.js';
 import { errorMessage } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Pipeline } from './pipeline/pipeline.js';
@@ -82,7 +83,7 @@ export class DriverHost {
   private async startInstance(instance: Instance): Promise<void> {
     const { name, type } = instance.config;
     try {
-      const module = await DRIVER_REGISTRY[type].load();
+      const module = await loadDriver(type);
       instance.driver = (module.createDriver as (c: DriverConfig, ctx: DriverContext) => Driver)(instance.config, this.contextFor(instance));
       await instance.driver.start();
       instance.failures = 0;

@@ -30,6 +30,15 @@ export class GatewayError extends Error {
   }
 }
 
+/** A config that fails validation: every problem as `path: message`. */
+export class ConfigInvalidError extends GatewayError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('CONFIG_INVALID', `${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
 export function isRetriable(err: unknown): boolean {
   return err instanceof GatewayError ? err.retriable : false;
 }

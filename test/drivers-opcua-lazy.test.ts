@@ -8,7 +8,7 @@ describe('OPC UA driver: lazy loading and config', () => {
   it('imports node-opcua only when an opcua instance is loaded, not with the registry or a config that names one', async () => {
     expect(nodeOpcuaLoaded()).toBe(false);
     const { resolveConfig } = await import('../gateway/config/load.js');
-    const { DRIVER_REGISTRY } = await import('../drivers/registry.js');
+    const { loadDriver } = await import('../drivers/load-driver.js');
     const config = resolveConfig({
       gateway: { dataDir: '/tmp/ucid-lazy' },
       drivers: [{ type: 'opcua', name: 'plc', endpoint: 'opc.tcp://127.0.0.1:4840', items: [{ nodeId: 'ns=2;s=T', sensorId: 'plc-t', metric: 'temperature' }] }],
@@ -16,7 +16,7 @@ describe('OPC UA driver: lazy loading and config', () => {
     expect(config.drivers[0]).toMatchObject({ type: 'opcua', securityMode: 'None', publishingInterval: 1000 });
     expect(nodeOpcuaLoaded()).toBe(false);
 
-    await DRIVER_REGISTRY.opcua.load();
+    await loadDriver('opcua');
     expect(nodeOpcuaLoaded()).toBe(true);
   });
 

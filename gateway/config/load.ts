@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { GatewayError } from '../errors.js';
+import { ConfigInvalidError, GatewayError } from '../errors.js';
+
+export { ConfigInvalidError };
+import { deepFreeze } from './freeze.js';
 import { configSchema, type ConfigInput, type GatewayConfig } from './schema.js';
 import { DRIVER_REGISTRY } from '../../drivers/registry.js';
 import type { SensorDefinition } from './sensor.js';
@@ -23,14 +26,6 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${at === '(root)' ? segment(key) : `${at}.${segment(key)}`}: unknown key`);
     return [`${at}: ${issue.message}`];
   });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
 
 function crossCheck(config: GatewayConfig): string[] {
@@ -106,12 +101,4 @@ export function loadConfigFile(file: string): ResolvedConfig {
     throw new ConfigInvalidError([`${file}: ${(err as Error).message.split('\n')[0]}`]);
   }
   return resolveConfig(input, path.dirname(path.resolve(file)));
-}
-
-export class ConfigInvalidError extends GatewayError {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super('CONFIG_INVALID', `${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
-    this.problems = problems;
-  }
 }

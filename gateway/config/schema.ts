@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import { byteSize, duration } from './duration.js';
 import { cityCode, metricName, sensorSchema } from './sensor.js';
-import { metricSpecSchema } from '../pipeline/metric-catalogue.js';
 import { driverConfigSchema } from '../../drivers/registry.js';
 import { DEFAULT_SCORING_RULES, scoringRulesSchema } from '../scores/rules.js';
 import { syncSchema } from '../../sync/schema.js';
 import { mqttSecurityShape } from '../broker-security/schema.js';
 import { alertsSchema } from '../alerts/schema.js';
+
+/** How a metric's value is checked and which unit it is stored in (DESIGN §3 Reading.unit); gateway/pipeline/metric-catalogue.ts. */
+const metricSpecSchema = z.strictObject({
+  unit: z.string().min(1),
+  /** Other spellings of `unit` accepted as-is. */
+  aliases: z.array(z.string()).default([]),
+  min: z.number(),
+  max: z.number(),
+});
+export type MetricSpec = z.output<typeof metricSpecSchema>;
 
 const gatewaySection = z.strictObject({
   /** Goes into every event id and Kafka record: unique per site. */

@@ -1,14 +1,6 @@
-import { z } from 'zod';
+import type { MetricSpec } from '../config/schema.js';
 
-/** How a metric's value is checked and which unit it is stored in (DESIGN §3 Reading.unit). */
-export const metricSpecSchema = z.strictObject({
-  unit: z.string().min(1),
-  /** Other spellings of `unit` accepted as-is. */
-  aliases: z.array(z.string()).default([]),
-  min: z.number(),
-  max: z.number(),
-});
-export type MetricSpec = z.output<typeof metricSpecSchema>;
+export type { MetricSpec };
 
 /** Built-in metrics; `ingest.metrics` in the config adds to or overrides these. */
 export const BUILTIN_METRICS: Record<string, MetricSpec> = {

@@ -1,8 +1,6 @@
 import { z } from 'zod';
+import { deepFreeze } from '../config/freeze.js';
 import { curveProblem } from './curve.js';
-
-/** LOW_CONF is flagged below this when a context rule sets no minConfidence (0–1). */
-export const DEFAULT_MIN_CONFIDENCE = 0.5;
 
 const contextNameSchema = z.string().regex(/^[A-Z0-9]{1,8}$/);
 const metricNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/);
@@ -43,14 +41,6 @@ export const scoringRulesSchema = z.record(
 export type ScoringRules = z.output<typeof scoringRulesSchema>;
 export type ContextRule = z.output<typeof contextRuleSchema>;
 export type MetricRule = z.output<typeof metricRuleSchema>;
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 /** The shipped rules; gateway/scores/README.md explains each curve and its sources. Frozen: zod hands defaults out as-is. */
 export const DEFAULT_SCORING_RULES: ScoringRules = deepFreeze({

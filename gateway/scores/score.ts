@@ -1,5 +1,8 @@
 import { evaluateCurve } from './curve.js';
-import { DEFAULT_MIN_CONFIDENCE, type ContextRule } from './rules.js';
+import type { ContextRule } from './rules.js';
+
+/** LOW_CONF is flagged below this when a context rule sets no minConfidence (0–1). */
+export const DEFAULT_MIN_CONFIDENCE = 0.5;
 
 /** One sensor's aggregate of one metric for one (H3 cell, context, tumbling window). */
 export interface MetricAggregate {

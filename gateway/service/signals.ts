@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import { ConfigInvalidError, type ResolvedConfig } from '../config/load.js';
-import { errorMessage } from '../errors.js';
+import type { ResolvedConfig } from '../config/load.js';
+import { ConfigInvalidError, errorMessage } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 
 /**
  * SIGHUP re-reads and validates the config file and applies what is safe (Gateway.reload); an invalid
  * file is refused with every problem logged, and the running config stays. SIGUSR2 cycles the log level.
  */
-export function installServiceSignals(gateway: Gateway, log: Logger, reread: (() => ResolvedConfig) | null): void {
+export function installServiceSignals(gateway: Gateway, log: Logger, reread: (() => Promise<ResolvedConfig>) | null): void {
   let running: Promise<void> | null = null;
   let again = false;
   const reload = async () => {
@@ -16,7 +16,7 @@ export function installServiceSignals(gateway: Gateway, log: Logger, reread: (()
       return;
     }
     try {
-      const next = reread();
+      const next = await reread();
       const { applied, restartNeeded } = await gateway.reload(next);
       gateway.metrics.configReloads.inc({ result: 'applied' });
       log.info({ applied, restartNeeded }, restartNeeded.length ? 'config reloaded; some changes need a restart' : 'config reloaded');
