@@ -7,7 +7,8 @@
 // mean RSS, with min/max; CPU as % of one core and per 1,000 readings/s. Writes bench-results/footprint.{json,md}.
 // Env: BENCH_ROUNDS (3), BENCH_FOOTPRINT_SECONDS (45), BENCH_FOOTPRINT_WARMUP (15), BENCH_FOOTPRINT_LOADS (both),
 // BENCH_FOOTPRINT_CLIENTS (4 publishers; 1000 with BENCH_FOOTPRINT_LOADS=1000 is a connection per sensor),
-// BENCH_FOOTPRINT_PEERS (all: gateway,bare aedes,bare aedes, gateway memory settings — comma-separated names).
+// BENCH_FOOTPRINT_PEERS (all: gateway,bare aedes,bare aedes, gateway memory settings — comma-separated names; writes
+// bench-results/footprint-partial.*).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,8 +104,8 @@ const md = [
   'Targets (1,000 sensors at 1 Hz, gateway): RSS ≤ 80 MB, CPU ≤ 10 % of one core.',
 ];
 mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
-// another topology does not overwrite the figures bench-results/summary.md is made from
-const base = CLIENTS === 4 ? 'footprint' : `footprint-${CLIENTS}-clients`;
+// another topology, or some of the peers, does not overwrite the figures bench-results/summary.md is made from
+const base = (CLIENTS === 4 ? 'footprint' : `footprint-${CLIENTS}-clients`) + (process.env.BENCH_FOOTPRINT_PEERS ? '-partial' : '');
 writeFileSync(path.join(ROOT, `bench-results/${base}.json`), `${JSON.stringify(summary, null, 2)}\n`);
 writeFileSync(path.join(ROOT, `bench-results/${base}.md`), `${md.join('\n')}\n`);
 console.log(md.join('\n'));
