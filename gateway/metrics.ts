@@ -1,10 +1,12 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics } from './prometheus/default-metrics.js';
+import { Counter, Gauge, Histogram } from './prometheus/metric.js';
+import { Registry } from './prometheus/registry.js';
 import { createSyncMetrics } from '../sync/metrics.js';
 
 /** Prometheus metrics (DESIGN §8): the UCID spec's three plus the gateway's own. One registry per gateway. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics(registry);
   const registers = [registry];
   return {
     registry,

@@ -8,7 +8,7 @@
  * UCID_SYNC_CRASH=after-append:N | after-commit:N kills the process with SIGKILL at the N-th batch (1-based).
  */
 import { parseArgs } from 'node:util';
-import { Registry } from 'prom-client';
+import { Registry } from '../gateway/prometheus/registry.js';
 import { createLogger } from '../gateway/logger.js';
 import { Store } from '../gateway/store/store.js';
 import { sleep } from './backoff.js';

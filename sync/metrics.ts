@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from '../gateway/prometheus/metric.js';
+import type { Registry } from '../gateway/prometheus/registry.js';
 
 /** The uplink's Prometheus metrics (DESIGN §6, §8); gateway/metrics.ts spreads these into its registry. */
 export function createSyncMetrics(registers: Registry[]) {

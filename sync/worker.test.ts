@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry } from '../gateway/prometheus/registry.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../gateway/errors.js';
 import { Store } from '../gateway/store/store.js';

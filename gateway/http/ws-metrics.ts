@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from '../prometheus/metric.js';
+import type { Registry } from '../prometheus/registry.js';
 
 /** WebSocket hub metrics beside `ucid_streaming_connections{city}` (which lives in gateway/metrics.ts). */
 export function createWsMetrics(registry: Registry, queuedBytes: () => number) {

@@ -234,7 +234,7 @@ export class Pipeline {
     return child;
   }
 
-  /** prom-client hashes label objects on every call: keep each source's histogram child. */
+  /** A label lookup builds a key on every call: keep each source's histogram child. */
   private latencyOf(source: string) {
     let child = this.latencyBySource.get(source);
     if (!child) {

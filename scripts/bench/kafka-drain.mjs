@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { gridDisk, latLngToCell } from 'h3-js';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry } from '../../dist/gateway/prometheus/registry.js';
 import { eventId } from '../../dist/gateway/events/event-id.js';
 import { SCORE_SCHEMA, TOPICS, scoreKey } from '../../dist/gateway/events/topics.js';
 import { Store } from '../../dist/gateway/store/store.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { Registry } from '../../gateway/prometheus/registry.js';
 import { Store, type OutboxRow } from '../../gateway/store/store.js';
 import { createSyncMetrics } from '../../sync/metrics.js';
 import { META, backlogStats } from '../../sync/outbox.js';
