@@ -3,12 +3,12 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigInvalidError, GatewayError } from '../errors.js';
-
-export { ConfigInvalidError };
 import { deepFreeze } from './freeze.js';
 import { configSchema, type ConfigInput, type GatewayConfig } from './schema.js';
 import { DRIVER_REGISTRY } from '../../drivers/registry.js';
 import type { SensorDefinition } from './sensor.js';
+
+export { ConfigInvalidError };
 
 export type ResolvedConfig = GatewayConfig & {
   gateway: GatewayConfig['gateway'] & { dataDir: string };
