@@ -5,7 +5,8 @@ import { cellToLatLng, latLngToCell } from 'h3-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gtfsRtSchema, gtfsRtSensors } from '../drivers/gtfs-rt/schema.js';
 import { parseStopsTxt } from '../drivers/gtfs-rt/stops.js';
-import { ConfigInvalidError, resolveConfig } from '../gateway/config/load.js';
+import { ConfigInvalidError } from '../gateway/errors.js';
+import { resolveConfig } from '../gateway/config/load.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ucid-gtfs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

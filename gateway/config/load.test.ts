@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ConfigInvalidError, resolveConfig } from './load.js';
+import { ConfigInvalidError } from '../errors.js';
+import { resolveConfig } from './load.js';
 import { DEMO_CONFIG } from './demo.js';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -8,8 +8,6 @@ import { configSchema, type ConfigInput, type GatewayConfig } from './schema.js'
 import { DRIVER_REGISTRY } from '../../drivers/registry.js';
 import type { SensorDefinition } from './sensor.js';
 
-export { ConfigInvalidError };
-
 export type ResolvedConfig = GatewayConfig & {
   gateway: GatewayConfig['gateway'] & { dataDir: string };
   store: GatewayConfig['store'] & { path: string };

@@ -1,7 +1,5 @@
 import type { MetricSpec } from '../config/schema.js';
 
-export type { MetricSpec };
-
 /** Built-in metrics; `ingest.metrics` in the config adds to or overrides these. */
 export const BUILTIN_METRICS: Record<string, MetricSpec> = {
   pm25: { unit: 'ugm3', aliases: ['µg/m³', 'ug/m3', 'ug/m^3', 'μg/m³'], min: 0, max: 2000 },

@@ -1,5 +1,6 @@
 import type { Reading } from '../reading.js';
-import { BUILTIN_METRICS, resolveUnit, type MetricSpec } from './metric-catalogue.js';
+import type { MetricSpec } from '../config/schema.js';
+import { BUILTIN_METRICS, resolveUnit } from './metric-catalogue.js';
 
 const METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const SENSOR_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

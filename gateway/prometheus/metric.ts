@@ -49,6 +49,10 @@ export abstract class Metric<L extends string, Child> {
     const key = this.keyOf(labels);
     let entry = this.children.get(key);
     if (!entry) {
+      // label sets are fixed in the code: checking the names once per set catches a typo without a cost per call
+      for (const name of Object.keys(labels)) {
+        if (!this.labelNames.includes(name as L)) throw new Error(`${this.name}: label "${name}" is not one of [${this.labelNames.join(', ')}]`);
+      }
       const ordered: Record<string, string | number> = {};
       for (const name of this.labelNames) if (labels[name] !== undefined) ordered[name] = labels[name]!;
       entry = { labels: ordered, child: this.newChild(ordered) };
@@ -81,9 +85,6 @@ export abstract class Metric<L extends string, Child> {
   protected abstract valuesOf(labels: LabelValues, child: Child): MetricValue[];
 
   private keyOf(labels: Labels<L>): string {
-    for (const name of Object.keys(labels)) {
-      if (!this.labelNames.includes(name as L)) throw new Error(`${this.name}: label "${name}" is not one of [${this.labelNames.join(', ')}]`);
-    }
     return this.labelNames.map((name) => String(labels[name] ?? '')).join('\u0000');
   }
 }

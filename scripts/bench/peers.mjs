@@ -73,13 +73,13 @@ function stopper(child) {
   });
 }
 
+/** The gateway's MQTT listener in every bench (a bench that replaces `mqtt` spreads this first). */
+export const BENCH_MQTT = Object.freeze({ host: '127.0.0.1', port: 0, allowAnonymous: true });
+
 /**
  * The full gateway (built), ingesting into SQLite with synchronous=FULL; `config` is merged over a bench config,
  * and BENCH_GATEWAY_CONFIG (JSON, e.g. '{"store":{"minCommitInterval":"5ms"}}') over both, top-level keys whole.
  */
-/** The gateway's MQTT listener in every bench (a bench that replaces `mqtt` spreads this first). */
-export const BENCH_MQTT = Object.freeze({ host: '127.0.0.1', port: 0, allowAnonymous: true });
-
 export async function startGateway(config = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ucid-bench-'));
   const file = path.join(dir, 'gateway.json');

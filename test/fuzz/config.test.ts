@@ -4,7 +4,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigInvalidError, loadConfigFile, resolveConfig } from '../../gateway/config/load.js';
+import { ConfigInvalidError } from '../../gateway/errors.js';
+import { loadConfigFile, resolveConfig } from '../../gateway/config/load.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { runs } from './runs.js';
 
