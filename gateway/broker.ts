@@ -1,4 +1,5 @@
 import type { Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { listenPlain, listenTls } from './broker-security/listeners.js';
@@ -7,8 +8,18 @@ import type { Logger } from 'pino';
 import type { EmbeddedBrokerPort } from '../drivers/driver.js';
 import type { GatewayMetrics } from './metrics.js';
 import { guardPacketSize } from './mqtt-packet-guard.js';
+import { errorMessage } from './errors.js';
 
 type PublishHandler = Parameters<EmbeddedBrokerPort['onPublish']>[0];
+
+/** What readWaiting() uses of an aedes 1.x client (lib/client.js: `nextBatch`, `enqueue`). */
+interface ClientReadState {
+  _parsingBatch: number;
+  _paused: boolean;
+  _parser: { parse(chunk: Buffer): void };
+  conn: Duplex;
+  connected: boolean;
+}
 
 export interface BrokerOptions {
   host: string;
@@ -29,7 +40,10 @@ export interface BrokerOptions {
  */
 export class EmbeddedBroker implements EmbeddedBrokerPort {
   private handlers: PublishHandler[] = [];
+  /** Clients with a publish waiting for the next commit, so not read meanwhile (see readWaiting). */
+  private readonly waiting = new Set<Client>();
   private constructor(
+    private readonly log: Logger,
     private readonly aedes: Aedes,
     private readonly server: Server,
     readonly host: string,
@@ -64,8 +78,13 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
         if (!broker || !client) return callback(null);
         if (security.checkPublish(client, packet.topic)) return callback(new Error(`not authorized to publish to ${packet.topic}`));
         const waitMs = security.publishDelayMs(client);
-        if (waitMs > 0) setTimeout(() => ingest(client, packet, callback), waitMs);
-        else ingest(client, packet, callback);
+        if (waitMs > 0) {
+          broker.waiting.delete(client); // throttled: its unread input stays unread
+          setTimeout(() => ingest(client, packet, callback), waitMs);
+        } else {
+          broker.waiting.add(client);
+          ingest(client, packet, callback);
+        }
       },
     });
     aedes.on('client', () => metrics.brokerClients.inc());
@@ -87,7 +106,7 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
     server.on('error', (err) => log.error({ err }, 'mqtt listener error'));
     const tls = options.tls ? await listenTls(handle, security, options.tls.host, options.tls.port, options.tls.options) : null;
     tls?.server.on('error', (err) => log.error({ err }, 'mqtt tls listener error'));
-    broker = new EmbeddedBroker(aedes, server, options.host, plain.port, options.topicPrefix, options.maxPayloadBytes, tls?.server ?? null, tls?.port ?? null);
+    broker = new EmbeddedBroker(log, aedes, server, options.host, plain.port, options.topicPrefix, options.maxPayloadBytes, tls?.server ?? null, tls?.port ?? null);
     log.info({ host: options.host, port: plain.port, tlsPort: tls?.port ?? null }, 'mqtt broker listening');
     return broker;
   }
@@ -100,6 +119,29 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
   publish(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }): Promise<void> {
     const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos: options.qos, retain: options.retain, dup: false } as PublishPacket;
     return new Promise((resolve, reject) => this.aedes.publish(packet, (err?: Error) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * aedes reads a client's next chunk once every packet of the one before is done, i.e. after the commit its
+   * publishes wait for, so what a client sends meanwhile would wait for the commit after. Run just before a
+   * commit, this parses what those clients have sent since, and it joins that commit: a publish waits one
+   * commit interval, not two. aedes counts the extra packets in the same batch.
+   */
+  readWaiting(): void {
+    if (this.waiting.size === 0) return;
+    const clients = [...this.waiting];
+    this.waiting.clear();
+    for (const client of clients) {
+      const state = client as unknown as ClientReadState;
+      if (state._parsingBatch <= 0 || state._paused || !state.connected || state.conn.destroyed) continue;
+      try {
+        const chunk = state.conn.read() as Buffer | null;
+        if (chunk) state._parser.parse(chunk);
+      } catch (err) {
+        this.log.warn({ clientId: client.id, err: errorMessage(err) }, 'reading a waiting client failed; connection closed');
+        state.conn.destroy();
+      }
+    }
   }
 
   get clientCount(): number {

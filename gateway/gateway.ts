@@ -85,6 +85,8 @@ export class Gateway {
         host: config.mqtt.host, port: config.mqtt.port, topicPrefix: config.mqtt.topicPrefix, maxPayloadBytes: config.mqtt.maxPayload,
         security: secured.security, maxTopicLevels: config.mqtt.limits.maxTopicLevels, tls: secured.tls,
       }, brokerLog, this.metrics);
+      const broker = this.broker;
+      this.pipeline.beforeCommit(() => broker.readWaiting());
       publishAlertsToBroker(this.bus, this.broker, config.alerts.mqttTopicPrefix, log.child({ component: 'alerts' }));
     }
 

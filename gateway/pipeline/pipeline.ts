@@ -62,6 +62,7 @@ export class Pipeline {
   private readonly stageByName = new Map<string, ReturnType<GatewayMetrics['stageSeconds']['labels']>>();
   private readonly latencyBySource = new Map<string, ReturnType<GatewayMetrics['latency']['labels']>>();
   private readonly spaceGate: SpaceGate | null;
+  private readonly arrivalReaders: Array<() => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -103,6 +104,11 @@ export class Pipeline {
       this.log.warn({ source: r.source, origin: r.origin, reason: r.reason }, 'reading rejected');
     }
     return this.enqueue(accepted, rejected);
+  }
+
+  /** Before each scheduled commit `read` hands over input that waits on this commit to be read (the broker's). */
+  beforeCommit(read: () => void): void {
+    this.arrivalReaders.push(read);
   }
 
   reject(input: RejectedInput): Promise<void> {
@@ -290,19 +296,23 @@ export class Pipeline {
     this.flushScheduled?.cancel();
     const lingering = delayMs > this.options.groupCommitDelayMs;
     if (delayMs <= 0) {
-      const immediate = setImmediate(() => this.flush());
+      const immediate = setImmediate(() => this.flush(true));
       this.flushScheduled = { lingering, cancel: () => clearImmediate(immediate) };
     } else {
-      const timer = setTimeout(() => this.flush(), delayMs);
+      const timer = setTimeout(() => this.flush(true), delayMs);
       this.flushScheduled = { lingering, cancel: () => clearTimeout(timer) };
     }
   }
 
-  /** Inside a commit (a bus listener reaching back into ingest) it comes straight after, not nested. */
-  private flush(): void {
+  /**
+   * Inside a commit (a bus listener reaching back into ingest) it comes straight after, not nested.
+   * `readArrivals` only from a timer: the cap's flush runs inside a client's packet parser.
+   */
+  private flush(readArrivals = false): void {
     if (this.flushing || this.store.db.inTransaction) return this.scheduleFlush(0);
     this.flushing = true;
     try {
+      if (readArrivals && !this.stopping) for (const read of this.arrivalReaders) read();
       this.commitPending();
     } finally {
       this.flushing = false;

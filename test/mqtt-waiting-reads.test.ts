@@ -1,0 +1,93 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewayProcess } from './support/gateway-process.js';
+
+// MQTT 3.1.1 packets written by hand, so each write is one TCP chunk the broker reads whole.
+const varint = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    out.push(byte);
+  } while (n > 0);
+  return out;
+};
+const str = (s: string): Buffer => Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
+const packet = (type: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([type, ...varint(body.length)]), body]);
+const connectPacket = (clientId: string) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 2, 0, 60]), str(clientId)]));
+const publishQos1 = (topic: string, id: number, payload: string) =>
+  packet(0x32, Buffer.concat([str(topic), Buffer.from([id >> 8, id & 0xff]), Buffer.from(payload)]));
+
+/** The acknowledgements a raw client receives, by type: CONNACK once, then PUBACK packet ids in order. */
+class RawClient {
+  readonly pubacks: number[] = [];
+  private connacked = false;
+  private buffered = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      while (this.buffered.length >= 4) {
+        if (this.buffered[0] === 0x20) this.connacked = true;
+        if (this.buffered[0] === 0x40) this.pubacks.push(this.buffered.readUInt16BE(2));
+        this.buffered = this.buffered.subarray(4); // CONNACK and PUBACK are 4 bytes each
+      }
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async open(port: number, clientId: string): Promise<RawClient> {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const client = new RawClient(socket);
+    socket.write(connectPacket(clientId));
+    await client.until(() => client.connacked);
+    return client;
+  }
+
+  async until(done: () => boolean): Promise<void> {
+    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}
+
+const batchMetric = async (httpPort: number) => {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { commits: read('ucid_store_commit_batch_readings_count'), readings: read('ucid_store_commit_batch_readings_sum') };
+};
+
+describe('publishes sent while a client waits for a commit join that commit', () => {
+  let gateway: GatewayProcess;
+
+  beforeAll(async () => {
+    gateway = await GatewayProcess.start({
+      sensors: [{ id: 'air-1', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'], expectedInterval: '30s' }],
+      store: { minCommitInterval: '1500ms', commitNowAtReadings: 1000 },
+    });
+  });
+
+  afterAll(async () => {
+    expect(await gateway?.stop()).toBe(0);
+  });
+
+  it('reads the second chunk before the commit, so both chunks are acknowledged by one commit', async () => {
+    const client = await RawClient.open(gateway.mqttPort, 'waiting-reads');
+    client.socket.write(publishQos1('sensors/pm25/air-1', 1, '10'));
+    await client.until(() => client.pubacks.length === 1); // a commit just ran: the next waits ~1.5 s
+    const before = await batchMetric(gateway.httpPort);
+
+    // aedes counts a chunk's packets and reads the socket again once they are done; 3 packets, then 2 more
+    client.socket.write(Buffer.concat([2, 3, 4].map((id) => publishQos1('sensors/pm25/air-1', id, String(10 + id)))));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(client.pubacks).toEqual([1]);
+    client.socket.write(Buffer.concat([5, 6].map((id) => publishQos1('sensors/pm25/air-1', id, String(10 + id)))));
+    await client.until(() => client.pubacks.length === 6);
+
+    expect(client.pubacks).toEqual([1, 2, 3, 4, 5, 6]);
+    const after = await batchMetric(gateway.httpPort);
+    expect({ commits: after.commits - before.commits, readings: after.readings - before.readings }).toEqual({ commits: 1, readings: 5 });
+    expect(gateway.query<{ n: number }>("SELECT count(*) AS n FROM readings WHERE sensor_id = 'air-1'")[0]!.n).toBe(6);
+    client.socket.destroy();
+  });
+});
