@@ -1,23 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayProcess } from './support/gateway-process.js';
+import { connect as connectPacket, publish } from './support/mqtt-packets.js';
 
-// MQTT 3.1.1 packets written by hand, so each write is one TCP chunk the broker reads whole.
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return out;
-};
-const str = (s: string): Buffer => Buffer.concat([Buffer.from([s.length >> 8, s.length & 0xff]), Buffer.from(s)]);
-const packet = (type: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([type, ...varint(body.length)]), body]);
-const connectPacket = (clientId: string) => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 2, 0, 60]), str(clientId)]));
-const publishQos1 = (topic: string, id: number, payload: string) =>
-  packet(0x32, Buffer.concat([str(topic), Buffer.from([id >> 8, id & 0xff]), Buffer.from(payload)]));
+const publishQos1 = (topic: string, id: number, payload: string) => publish(topic, Buffer.from(payload), 1, id);
 
 /** The acknowledgements a raw client receives, by type: CONNACK once, then PUBACK packet ids in order. */
 class RawClient {
@@ -35,19 +21,25 @@ class RawClient {
       }
       for (const wake of this.waiters.splice(0)) wake();
     });
+    socket.on('close', () => {
+      for (const wake of this.waiters.splice(0)) wake();
+    });
   }
 
   static async open(port: number, clientId: string): Promise<RawClient> {
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const client = new RawClient(socket);
-    socket.write(connectPacket(clientId));
+    socket.write(connectPacket({ clientId }));
     await client.until(() => client.connacked);
     return client;
   }
 
   async until(done: () => boolean): Promise<void> {
-    while (!done()) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (!done()) {
+      if (this.socket.destroyed) throw new Error(`connection closed; PUBACKs so far: ${this.pubacks.join(', ')}`);
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
   }
 }
 
