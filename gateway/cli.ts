@@ -7,7 +7,7 @@ import { loadConfigIsolated } from './config/isolated.js';
 import { DEMO_CONFIG } from './config/demo.js';
 import { locateConfigFile } from './config/locate.js';
 import { ConfigInvalidError, GatewayError, errorMessage } from './errors.js';
-import { createLogger } from './logger.js';
+import { createLogger, logsWritten } from './logger.js';
 import { passwdCommand } from './broker-security/passwd-command.js';
 import path from 'node:path';
 import { relaxV8MemoryFlagsForStartUp, restoreV8MemoryFlags } from './v8-memory-flags.js';
@@ -49,9 +49,12 @@ async function start(configFlag: string | undefined): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    gateway.stop().then(() => process.exit(0), (err) => {
+    gateway.stop().then(() => 0, (err) => {
       log.fatal({ err }, 'stop failed');
-      process.exit(1);
+      return 1;
+    }).then(async (code) => {
+      await logsWritten(log);
+      process.exit(code);
     });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -62,6 +65,7 @@ async function start(configFlag: string | undefined): Promise<void> {
   } catch (err) {
     log.fatal({ err }, 'start failed');
     await gateway.stop().catch(() => undefined);
+    await logsWritten(log);
     process.exit(1);
   } finally {
     restoreV8MemoryFlags();

@@ -16,7 +16,35 @@ export function nextLogLevel(current: string, configured: string): LogLevel {
   return cycle[(cycle.indexOf(current as LogLevel) + 1) % cycle.length]!;
 }
 
+const writtenBy = new WeakMap<Logger, (maxMs: number) => Promise<void>>();
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, base: { svc: 'ucid-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
-    destination ?? pino.destination({ fd: 1, sync: false }));
+  const options = { level, base: { svc: 'ucid-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  if (destination) return pino(options, destination);
+  const stdout = pino.destination({ fd: 1, sync: false });
+  let pending = false;
+  stdout.on('drain', () => {
+    pending = false;
+  });
+  const log = pino(options, { write: (line: string) => { pending = true; return stdout.write(line); } });
+  writtenBy.set(log, (maxMs) => (pending ? new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stdout.off('drain', done);
+      resolve();
+    };
+    const timer = setTimeout(done, maxMs);
+    stdout.once('drain', done);
+  }) : Promise.resolve()));
+  return log;
+}
+
+/**
+ * Call before process.exit: waits until the lines logged so far are written, at most `maxMs` (1 s). At exit
+ * pino writes what is left synchronously, and sonic-boom 4's flushSync retries a failed write forever, EPIPE
+ * included: with stdout's reader gone, SIGTERM left the process in that loop. Written asynchronously first,
+ * an EPIPE makes pino stop logging (its exit write becomes a no-op) and the process exits.
+ */
+export function logsWritten(log: Logger, maxMs = 1_000): Promise<void> {
+  return writtenBy.get(log)?.(maxMs) ?? Promise.resolve();
 }

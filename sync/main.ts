@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Registry } from '../gateway/prometheus/registry.js';
-import { createLogger } from '../gateway/logger.js';
+import { createLogger, logsWritten } from '../gateway/logger.js';
 import { Store } from '../gateway/store/store.js';
 import { sleep } from './backoff.js';
 import { createSyncMetrics } from './metrics.js';
@@ -47,6 +47,7 @@ const stop = async (code: number) => {
   stopping = true;
   await worker.stop();
   store.close();
+  await logsWritten(log);
   process.exit(code);
 };
 process.on('SIGTERM', () => void stop(0));

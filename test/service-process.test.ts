@@ -29,6 +29,19 @@ describe('sd_notify from the running gateway', () => {
   });
 });
 
+describe('stopping after the reader of its log has gone', () => {
+  it('exits 0 on SIGTERM although stdout fails with EPIPE', async () => {
+    const gateway = await GatewayProcess.start({});
+    try {
+      gateway.child.stdout!.destroy(); // as a supervisor's log pipe that died: every write now fails with EPIPE
+      const stuck = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 20_000).unref());
+      expect(await Promise.race([gateway.stop(), stuck])).toBe(0);
+    } finally {
+      if (gateway.child.exitCode === null && gateway.child.signalCode === null) await gateway.kill();
+    }
+  });
+});
+
 describe('SIGHUP reload and SIGUSR2 log level', () => {
   let gateway: GatewayProcess;
   let config: Record<string, unknown>;
