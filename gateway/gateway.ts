@@ -18,7 +18,7 @@ import { applyRetention } from './store/retention.js';
 import { Store } from './store/store.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createBrokerSecurity, buildPolicy, tlsListener, type BrokerSecurity } from './broker-security/index.js';
-import { nextLogLevel, type LogLevel } from './logger.js';
+import { nextLogLevel, onLogLineDropped, type LogLevel } from './logger.js';
 import { ConfigInvalidError } from './errors.js';
 import { ServiceLifecycle } from './service/lifecycle.js';
 import { planReload } from './service/reload.js';
@@ -53,6 +53,7 @@ export class Gateway {
   /** `configDir` resolves relative paths in `mqtt:` (credentials file, certificates). */
   constructor(public config: ResolvedConfig, readonly log: Logger, private readonly configDir = process.cwd()) {
     this.service = new ServiceLifecycle(log.child({ component: 'service' }), this.metrics);
+    onLogLineDropped(log, () => this.metrics.logLinesDropped.inc());
   }
 
   async start(): Promise<this> {

@@ -16,27 +16,44 @@ export function nextLogLevel(current: string, configured: string): LogLevel {
   return cycle[(cycle.indexOf(current as LogLevel) + 1) % cycle.length]!;
 }
 
-const writtenBy = new WeakMap<Logger, (maxMs: number) => Promise<void>>();
+/** Log bytes held while stdout does not take them (a stalled reader); past this, lines are dropped and counted. */
+const STDOUT_BUFFER_MAX_BYTES = 4 * 1024 * 1024;
+
+interface StdoutLog {
+  written(maxMs: number): Promise<void>;
+  onDrop: Array<() => void>;
+}
+const stdoutOf = new WeakMap<Logger, StdoutLog>();
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options = { level, base: { svc: 'ucid-gateway' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
   if (destination) return pino(options, destination);
-  const stdout = pino.destination({ fd: 1, sync: false });
+  const stdout = pino.destination({ fd: 1, sync: false, maxLength: STDOUT_BUFFER_MAX_BYTES });
   let pending = false;
   stdout.on('drain', () => {
     pending = false;
   });
   const log = pino(options, { write: (line: string) => { pending = true; return stdout.write(line); } });
-  writtenBy.set(log, (maxMs) => (pending ? new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      stdout.off('drain', done);
-      resolve();
-    };
-    const timer = setTimeout(done, maxMs);
-    stdout.once('drain', done);
-  }) : Promise.resolve()));
+  const state: StdoutLog = {
+    written: (maxMs) => (pending ? new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stdout.off('drain', done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      stdout.once('drain', done);
+    }) : Promise.resolve()),
+    onDrop: [],
+  };
+  stdout.on('drop', () => state.onDrop.forEach((count) => count()));
+  stdoutOf.set(log, state);
   return log;
+}
+
+/** `count` runs for each line dropped because STDOUT_BUFFER_MAX_BYTES were already waiting for stdout. */
+export function onLogLineDropped(log: Logger, count: () => void): void {
+  stdoutOf.get(log)?.onDrop.push(count);
 }
 
 /**
@@ -46,5 +63,5 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
  * an EPIPE makes pino stop logging (its exit write becomes a no-op) and the process exits.
  */
 export function logsWritten(log: Logger, maxMs = 1_000): Promise<void> {
-  return writtenBy.get(log)?.(maxMs) ?? Promise.resolve();
+  return stdoutOf.get(log)?.written(maxMs) ?? Promise.resolve();
 }

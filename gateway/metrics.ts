@@ -40,6 +40,7 @@ export function createMetrics() {
     ready: new Gauge({ name: 'ucid_gateway_ready', help: '1 between readiness and the start of shutdown', registers }),
     watchdogFeeds: new Counter({ name: 'ucid_watchdog_feeds_total', help: 'WATCHDOG=1 sent to systemd', registers }),
     pipelineStalled: new Gauge({ name: 'ucid_pipeline_stalled', help: '1 while pending readings have gone uncommitted past the stall threshold', registers }),
+    logLinesDropped: new Counter({ name: 'ucid_log_lines_dropped_total', help: 'Log lines dropped because stdout did not take them (4 MiB already waiting)', registers }),
     configReloads: new Counter({ name: 'ucid_config_reloads_total', help: 'SIGHUP reloads by result', labelNames: ['result'], registers }),
     stageSeconds: new Histogram({
       name: 'ucid_pipeline_stage_seconds', help: 'Pipeline stage duration per batch (persist+windows, scores+alerts; the whole commit is ucid_store_commit_seconds), tick, rebuild, retention', labelNames: ['stage'], registers,

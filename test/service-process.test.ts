@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../gateway/broker-security/passwords.js';
-import { GatewayProcess, type LogLine } from './support/gateway-process.js';
+import { GatewayProcess, eventually, type LogLine } from './support/gateway-process.js';
 import { NotifyListener } from './support/notify-listener.js';
 
 const SENSOR = { id: 'air-1', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'], expectedInterval: '30s' };
@@ -29,7 +29,7 @@ describe('sd_notify from the running gateway', () => {
   });
 });
 
-describe('stopping after the reader of its log has gone', () => {
+describe('the log on stdout', () => {
   it('exits 0 on SIGTERM although stdout fails with EPIPE', async () => {
     const gateway = await GatewayProcess.start({});
     try {
@@ -38,6 +38,31 @@ describe('stopping after the reader of its log has gone', () => {
       expect(await Promise.race([gateway.stop(), stuck])).toBe(0);
     } finally {
       if (gateway.child.exitCode === null && gateway.child.signalCode === null) await gateway.kill();
+    }
+  });
+
+  it('drops and counts log lines once 4 MiB wait for a reader that stopped reading, and keeps acknowledging', async () => {
+    const gateway = await GatewayProcess.start({
+      sensors: [{ id: 'air-1', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'], expectedInterval: '30s' }],
+    });
+    const dropped = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${gateway.httpPort}/metrics`)).text();
+      return Number(/^ucid_log_lines_dropped_total (\S+)$/m.exec(text)?.[1]);
+    };
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: 'log-flood' });
+    try {
+      expect(await dropped()).toBe(0);
+      gateway.child.stdout!.pause(); // nothing reads the gateway's log from here on
+      // each unreadable payload is a warn line of ~250 bytes: 40,000 of them are ~10 MB of log
+      for (let i = 0; i < 40_000; i++) client.publish('sensors/pm25/air-1', 'not json', { qos: 0 });
+      await eventually(async () => (await dropped()) > 0, 30_000);
+      await client.publishAsync('sensors/pm25/air-1', '12', { qos: 1 });
+      expect(gateway.query<{ n: number }>("SELECT count(*) AS n FROM readings WHERE sensor_id = 'air-1'")[0]!.n).toBe(1);
+      gateway.child.stdout!.resume();
+    } finally {
+      await client.endAsync();
+      gateway.child.stdout!.resume();
+      expect(await gateway.stop()).toBe(0);
     }
   });
 });
