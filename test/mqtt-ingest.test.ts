@@ -73,6 +73,15 @@ describe('MQTT ingest through the embedded broker, into SQLite', () => {
     await client.publishAsync('sensors/pm25/air-1', '18', { qos: 1 });
   });
 
+  it('quarantines every unreadable payload but logs only the first 10 a minute from one topic', async () => {
+    await Promise.all(Array.from({ length: 30 }, () => client.publishAsync('sensors/pm25/air-flood', 'still not json', { qos: 1 })));
+    const rows = gateway.query<{ n: number }>("SELECT count(*) AS n FROM quarantine WHERE origin = 'sensors/pm25/air-flood'");
+    expect(rows[0]!.n).toBe(30);
+    await client.publishAsync('sensors/pm25/air-marker', 'not json either', { qos: 1 }); // logged after all of the above
+    await gateway.waitForLog((l) => l.msg === 'payload quarantined' && l.topic === 'sensors/pm25/air-marker');
+    expect(gateway.logs.filter((l) => l.msg === 'payload quarantined' && l.topic === 'sensors/pm25/air-flood')).toHaveLength(10);
+  });
+
   it('closes windows, scores both contexts per cell, and writes outbox rows in order', async () => {
     const start = Math.floor((Date.now() - 30 * MINUTE) / (5 * MINUTE)) * 5 * MINUTE;
     const publishes: Promise<unknown>[] = [];

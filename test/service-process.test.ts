@@ -53,8 +53,10 @@ describe('the log on stdout', () => {
     try {
       expect(await dropped()).toBe(0);
       gateway.child.stdout!.pause(); // nothing reads the gateway's log from here on
-      // each unreadable payload is a warn line of ~250 bytes: 40,000 of them are ~10 MB of log
-      for (let i = 0; i < 40_000; i++) client.publish('sensors/pm25/air-1', 'not json', { qos: 0 });
+      // an unreadable payload is a warn line naming its topic, at most 10 a minute per topic: 1,000 topics of
+      // ~4 KB, 3 publishes each, are ~12 MB of log
+      const long = 'x'.repeat(4_000);
+      for (let i = 0; i < 3_000; i++) client.publish(`sensors/pm25/${long}-${i % 1_000}`, 'not json', { qos: 0 });
       await eventually(async () => (await dropped()) > 0, 30_000);
       await client.publishAsync('sensors/pm25/air-1', '12', { qos: 1 });
       expect(gateway.query<{ n: number }>("SELECT count(*) AS n FROM readings WHERE sensor_id = 'air-1'")[0]!.n).toBe(1);

@@ -9,6 +9,7 @@ import { resolveSecret } from '../http/secret.js';
 import { parseSensorMessage, type PayloadParse } from '../mqtt/payload.js';
 import type { MqttBridgeConfig } from './schema.js';
 import { compilePattern, fillTemplate, type TopicPattern } from './topics.js';
+import { SampledLog } from '../../gateway/sampled-log.js';
 
 interface Route {
   pattern: TopicPattern;
@@ -38,6 +39,7 @@ function readFile(file: string | undefined, what: string): Buffer | undefined {
  */
 export const createDriver: DriverFactory<MqttBridgeConfig> = (config, context): Driver => {
   const { log } = context;
+  const quarantined = new SampledLog(log);
   const routes: Route[] = config.subscriptions.map((s) => {
     const pattern = compilePattern(s.topic) as TopicPattern;
     const metric = s.metric ?? (pattern.captures.includes('metric') ? '{metric}' : null);
@@ -73,7 +75,7 @@ export const createDriver: DriverFactory<MqttBridgeConfig> = (config, context): 
     const parsed = parse(packet.topic, payload);
     if (!parsed.ok) {
       context.countError('payload');
-      log.warn({ topic: packet.topic, reason: parsed.reason }, 'payload quarantined');
+      quarantined.warn(packet.topic, { topic: packet.topic, reason: parsed.reason }, 'payload quarantined');
       await context.reject({ source: config.name, reason: parsed.reason, origin: packet.topic, payload: payload.subarray(0, 1024) });
       return;
     }
@@ -157,6 +159,7 @@ export const createDriver: DriverFactory<MqttBridgeConfig> = (config, context): 
       await Promise.race([inFlight, sleep(5_000)]);
       await client?.endAsync(true);
       client = null;
+      quarantined.stop();
       context.setHealth('stopped');
     },
   };

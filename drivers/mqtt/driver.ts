@@ -1,11 +1,13 @@
 import type { Reading } from '../../gateway/reading.js';
 import type { Driver, DriverContext, DriverFactory } from '../driver.js';
+import { SampledLog } from '../../gateway/sampled-log.js';
 import { parseSensorMessage } from './payload.js';
 import type { MqttDriverConfig } from './schema.js';
 
 /** Ingests sensor publishes on the embedded broker; resolves (so the broker sends PUBACK) after commit. */
 export const createDriver: DriverFactory<MqttDriverConfig> = (config, context): Driver => {
   const prefix = `${config.topicPrefix}/`;
+  const quarantined = new SampledLog(context.log);
 
   async function onPublish(topic: string, payload: Buffer, qos: 0 | 1 | 2, clientId: string): Promise<void> {
     if (!topic.startsWith(prefix)) return;
@@ -16,7 +18,7 @@ export const createDriver: DriverFactory<MqttDriverConfig> = (config, context): 
       : parseSensorMessage(config.topicPrefix, topic, payload);
     if (!parsed.ok) {
       context.countError('payload');
-      context.log.warn({ topic, clientId, reason: parsed.reason }, 'payload quarantined');
+      quarantined.warn(topic, { topic, clientId, reason: parsed.reason }, 'payload quarantined');
       await context.reject({ source: config.name, reason: parsed.reason, origin: topic, payload: payload.subarray(0, 1024) });
       return;
     }
@@ -43,6 +45,7 @@ export const createDriver: DriverFactory<MqttDriverConfig> = (config, context): 
       context.setHealth('up', `listening on ${broker.host}:${broker.port} under ${prefix}`);
     },
     async stop() {
+      quarantined.stop();
       context.setHealth('stopped');
     },
   };

@@ -14,6 +14,7 @@ import type { ScoreStage, ScoreUpdate } from './score-stage.js';
 import type { SensorDirectory } from './sensor-directory.js';
 import type { ReadingValidator } from './validate.js';
 import { SpaceGate } from './space-gate.js';
+import { SampledLog } from '../sampled-log.js';
 
 export interface PipelineOptions {
   gatewayId: string;
@@ -63,6 +64,7 @@ export class Pipeline {
   private readonly latencyBySource = new Map<string, ReturnType<GatewayMetrics['latency']['labels']>>();
   private readonly spaceGate: SpaceGate | null;
   private readonly arrivalReaders: Array<() => void> = [];
+  private readonly rejections: SampledLog;
 
   constructor(
     private readonly store: Store,
@@ -77,6 +79,7 @@ export class Pipeline {
   ) {
     this.engine = new WindowEngine({ specFor: options.specFor });
     this.spaceGate = options.space ? new SpaceGate(options.space, options.specs, metrics, log) : null;
+    this.rejections = new SampledLog(log);
   }
 
   submit(readings: readonly Reading[], options: SubmitOptions = {}): Promise<void> {
@@ -101,7 +104,7 @@ export class Pipeline {
     }
     for (const r of rejected) {
       this.metrics.messages.inc({ source: r.source, status: 'rejected' });
-      this.log.warn({ source: r.source, origin: r.origin, reason: r.reason }, 'reading rejected');
+      this.rejections.warn(`${r.source}\u0000${r.origin}`, { source: r.source, origin: r.origin, reason: r.reason }, 'reading rejected');
     }
     return this.enqueue(accepted, rejected);
   }
@@ -212,6 +215,7 @@ export class Pipeline {
   /** Stops taking input, commits everything already accepted and saves the window engine for the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.rejections.stop();
     this.flush();
     if (this.needsRebuild) return;
     try {
