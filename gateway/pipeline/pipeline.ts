@@ -104,7 +104,7 @@ export class Pipeline {
     }
     for (const r of rejected) {
       this.metrics.messages.inc({ source: r.source, status: 'rejected' });
-      this.rejections.warn(`${r.source}\u0000${r.origin}`, { source: r.source, origin: r.origin, reason: r.reason }, 'reading rejected');
+      this.rejections.warn(`${r.source} ${r.origin}`, { source: r.source, origin: r.origin, reason: r.reason }, 'reading rejected');
     }
     return this.enqueue(accepted, rejected);
   }
