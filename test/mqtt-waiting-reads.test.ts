@@ -43,11 +43,10 @@ class RawClient {
   }
 }
 
-const batchMetric = async (httpPort: number) => {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { commits: read('ucid_store_commit_batch_readings_count'), readings: read('ucid_store_commit_batch_readings_sum') };
-};
+const batchMetric = async (gateway: GatewayProcess) => ({
+  commits: await gateway.metric('ucid_store_commit_batch_readings_count'),
+  readings: await gateway.metric('ucid_store_commit_batch_readings_sum'),
+});
 
 describe('publishes sent while a client waits for a commit join that commit', () => {
   let gateway: GatewayProcess;
@@ -67,7 +66,7 @@ describe('publishes sent while a client waits for a commit join that commit', ()
     const client = await RawClient.open(gateway.mqttPort, 'waiting-reads');
     client.socket.write(publishQos1('sensors/pm25/air-1', 1, '10'));
     await client.until(() => client.pubacks.length === 1); // a commit just ran: the next waits ~1.5 s
-    const before = await batchMetric(gateway.httpPort);
+    const before = await batchMetric(gateway);
 
     // aedes counts a chunk's packets and reads the socket again once they are done; 3 packets, then 2 more
     client.socket.write(Buffer.concat([2, 3, 4].map((id) => publishQos1('sensors/pm25/air-1', id, String(10 + id)))));
@@ -77,7 +76,7 @@ describe('publishes sent while a client waits for a commit join that commit', ()
     await client.until(() => client.pubacks.length === 6);
 
     expect(client.pubacks).toEqual([1, 2, 3, 4, 5, 6]);
-    const after = await batchMetric(gateway.httpPort);
+    const after = await batchMetric(gateway);
     expect({ commits: after.commits - before.commits, readings: after.readings - before.readings }).toEqual({ commits: 1, readings: 5 });
     expect(gateway.query<{ n: number }>("SELECT count(*) AS n FROM readings WHERE sensor_id = 'air-1'")[0]!.n).toBe(6);
     client.socket.destroy();

@@ -45,10 +45,7 @@ describe('the log on stdout', () => {
     const gateway = await GatewayProcess.start({
       sensors: [{ id: 'air-1', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'], expectedInterval: '30s' }],
     });
-    const dropped = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${gateway.httpPort}/metrics`)).text();
-      return Number(/^ucid_log_lines_dropped_total (\S+)$/m.exec(text)?.[1]);
-    };
+    const dropped = () => gateway.metric('ucid_log_lines_dropped_total');
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: 'log-flood' });
     try {
       expect(await dropped()).toBe(0);

@@ -210,8 +210,12 @@ export class Histogram<L extends string = string> extends Metric<L, HistogramSta
       count: 0,
       observe(value: number) {
         if (!Number.isFinite(value)) throw new Error(`${name}: cannot observe ${value}`);
-        const i = buckets.findIndex((le) => value <= le);
-        if (i >= 0) this.counts[i]!++;
+        for (let i = 0; i < buckets.length; i++) {
+          if (value <= buckets[i]!) {
+            this.counts[i]!++;
+            break;
+          }
+        }
         this.sum += value;
         this.count++;
       },

@@ -70,16 +70,6 @@ function oldReadings(dbPath: string, n: number): void {
   store.close();
 }
 
-async function metric(gateway: GatewayProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${gateway.httpPort}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
 function integrity(dbPath: string): string {
   const db = new Database(dbPath, { readonly: true });
   try {
@@ -112,9 +102,9 @@ describe('chaos: disk full', () => {
     const ackedAtFull = qos1.stats.acked;
     await pause(3_000);
     const ackedWhileFull = qos1.stats.acked - ackedAtFull;
-    const shed = await metric(gateway, 'ucid_streaming_messages_total', { status: 'shed' });
-    const refused = await metric(gateway, 'ucid_streaming_messages_total', { status: 'refused' });
-    const reclaimed = await metric(gateway, 'ucid_store_reclaimed_readings_total');
+    const shed = await gateway.metric('ucid_streaming_messages_total', { status: 'shed' });
+    const refused = await gateway.metric('ucid_streaming_messages_total', { status: 'refused' });
+    const reclaimed = await gateway.metric('ucid_store_reclaimed_readings_total');
     await qos0.detach();
     await qos1.detach();
     const missing = withSnapshot(gateway.dbPath, (db) => missingAcked(db, qos1));
@@ -172,9 +162,9 @@ describe('chaos: disk full', () => {
         WHERE e.kind = 'DataSourceDown' AND e.key = 'down|driver:plc' AND e.state = 'raised' AND e.at >= ?`, fullAt), 30_000);
       await pause(2_000);
       const ackedWhileFull = qos1.stats.acked - ackedAtFull;
-      const shed = await metric(gateway, 'ucid_streaming_messages_total', { status: 'shed' });
-      const full = await metric(gateway, 'ucid_store_full');
-      log('while full', { ackedWhileFull, shed, full, alert, reclaimed: await metric(gateway, 'ucid_store_reclaimed_readings_total'), reconnects: qos1.stats.reconnects });
+      const shed = await gateway.metric('ucid_streaming_messages_total', { status: 'shed' });
+      const full = await gateway.metric('ucid_store_full');
+      log('while full', { ackedWhileFull, shed, full, alert, reclaimed: await gateway.metric('ucid_store_reclaimed_readings_total'), reconnects: qos1.stats.reconnects });
 
       pin.prepare('COMMIT').run();
       pin.close();
@@ -208,7 +198,7 @@ describe('chaos: disk full', () => {
       const fs = statfsSync(dir);
       log('at failure', {
         freeBytes: Number(fs.bavail) * Number(fs.bsize), files: Object.fromEntries(readdirSync(dir).map((f) => [f, statSync(path.join(dir, f)).size])),
-        roomMetric: await metric(gateway, 'ucid_store_room_bytes').catch(() => null),
+        roomMetric: await gateway.metric('ucid_store_room_bytes').catch(() => null),
         lastLines: gateway.logs.filter((l) => !String(l.msg).startsWith('publish refused')).slice(-15).map((l) => `${l.msg} ${String((l.err as { message?: string })?.message ?? '')}`.slice(0, 200)),
       });
       throw err;

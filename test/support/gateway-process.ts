@@ -113,6 +113,17 @@ export class GatewayProcess {
     await this.exitCode;
   }
 
+  /** A metric from /metrics: the sum of its series whose labels include `labels` (0 when it has none). */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.httpPort}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  }
+
   /** Opens the gateway's SQLite file read-only for a query. */
   query<T>(sql: string, ...params: unknown[]): T[] {
     const db = new Database(this.dbPath, { readonly: true });
