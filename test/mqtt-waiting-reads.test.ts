@@ -54,7 +54,7 @@ describe('publishes sent while a client waits for a commit join that commit', ()
   beforeAll(async () => {
     gateway = await GatewayProcess.start({
       sensors: [{ id: 'air-1', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'], expectedInterval: '30s' }],
-      store: { minCommitInterval: '1500ms', commitNowAtReadings: 1000 },
+      store: { minCommitInterval: '1500ms', commitNowAtReadings: 1000, readingsPerCommit: 1_000_000 },
     });
   });
 

@@ -92,10 +92,12 @@ const storeSection = z.strictObject({
   path: z.string().min(1).optional(),
   /** 0: commit once the I/O already waiting has been read (batches grow with load); more trades latency for bigger batches. */
   groupCommitDelay: duration.prefault('0ms'),
-  /** A commit starts no sooner than this after the previous one: caps commits (fsyncs, WAL pages) per second at moderate load. */
-  minCommitInterval: duration.prefault('10ms'),
-  /** With this many readings waiting, a commit does not wait out minCommitInterval: bursts keep their latency. */
+  /** A commit starts no sooner than this after the previous one: caps commits (fsyncs, WAL pages) per second at moderate load… */
+  minCommitInterval: duration.prefault('25ms'),
+  /** …unless this many readings are waiting: bursts keep their latency… */
   commitNowAtReadings: z.number().int().positive().default(64),
+  /** …or this many are due at the arrival rate of the last second or so: at a high rate commits come sooner (docs/pipeline.md). */
+  readingsPerCommit: z.number().int().positive().default(25),
   /**
    * WAL checkpoints every 200 ms: `auto` on the event loop while they are cheap, on a worker thread once they are not;
    * `background` on the thread from the start (~5–6 MiB more); `inline` in a commit as SQLite does (100+ ms stalls).

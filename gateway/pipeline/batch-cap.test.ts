@@ -48,7 +48,7 @@ describe('store.commitNowAtReadings', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ucid-commit-now-'));
     dirs.push(dir);
     const config = resolveConfig({
-      gateway: { dataDir: dir }, store: { reserve: 0, minCommitInterval: '1h', commitNowAtReadings: 5 }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }],
+      gateway: { dataDir: dir }, store: { reserve: 0, minCommitInterval: '1h', commitNowAtReadings: 5, readingsPerCommit: 1_000_000 }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }],
     });
     const store = new Store(config.store.path);
     stores.push(store);
@@ -69,5 +69,38 @@ describe('store.commitNowAtReadings', () => {
     const fifth = pipeline.submit([reading(5)]);
     await Promise.all([lingering, enough, fifth]);
     expect(count()).toBe(6); // 5 waiting: committed in the next turn, not an hour later
+  });
+});
+
+describe('store.readingsPerCommit', () => {
+  /** ~1,000 readings/s for `ms` (5 every 5 ms); how many were committed when the last was submitted. */
+  async function steadyLoad(store: { readingsPerCommit: number }, ms: number): Promise<{ submitted: number; committed: number }> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-per-commit-'));
+    dirs.push(dir);
+    const config = resolveConfig({
+      gateway: { dataDir: dir }, store: { reserve: 0, minCommitInterval: '1h', commitNowAtReadings: 100_000, ...store }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }],
+    });
+    const db = new Store(config.store.path);
+    stores.push(db);
+    const { pipeline } = buildPipeline(config, db, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
+    pipeline.rebuild();
+    const acks: Promise<void>[] = [];
+    let submitted = 0;
+    const started = performance.now();
+    while (performance.now() - started < ms) {
+      acks.push(pipeline.submit(Array.from({ length: 5 }, () => reading(submitted++))));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const committed = (db.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+    await pipeline.stop();
+    await Promise.all(acks);
+    return { submitted, committed };
+  }
+
+  it('brings a store.minCommitInterval wait forward to the time that many readings take at the recent rate', async () => {
+    const held = await steadyLoad({ readingsPerCommit: 1_000_000 }, 800);
+    expect(held.committed).toBe(5); // only the first batch: the rest waits out the hour
+    const paced = await steadyLoad({ readingsPerCommit: 20 }, 800);
+    expect(paced.committed).toBeGreaterThan(paced.submitted / 2);
   });
 });

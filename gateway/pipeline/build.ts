@@ -28,6 +28,7 @@ export function buildPipeline(config: ResolvedConfig, store: Store, bus: Gateway
     groupCommitDelayMs: config.store.groupCommitDelay,
     minCommitIntervalMs: config.store.minCommitInterval,
     commitNowAtReadings: config.store.commitNowAtReadings,
+    readingsPerCommit: config.store.readingsPerCommit,
     maxBatchReadings: config.store.maxBatchReadings,
     maxPendingReadings: config.ingest.maxPendingReadings,
     quarantineMaxRows: config.store.quarantineMaxRows,

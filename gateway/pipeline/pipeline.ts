@@ -22,8 +22,10 @@ export interface PipelineOptions {
   groupCommitDelayMs: number;
   /** A commit starts no sooner than this after the previous one started (store.minCommitInterval)… */
   minCommitIntervalMs?: number;
-  /** …unless this many readings are waiting (store.commitNowAtReadings): then after the I/O already read. */
+  /** …unless this many readings are waiting (store.commitNowAtReadings): then after the I/O already read… */
   commitNowAtReadings?: number;
+  /** …or this many are due at the rate of the last second or so (store.readingsPerCommit): commits keep up with the load. */
+  readingsPerCommit?: number;
   maxBatchReadings: number;
   maxPendingReadings: number;
   quarantineMaxRows: number;
@@ -42,6 +44,8 @@ interface PendingWork {
 }
 
 const REPLAY_PAGE_READINGS = 5_000;
+const ARRIVAL_RATE_TAU_MS = 1_000;
+const ARRIVAL_RATE_MIN_SAMPLE_MS = 50;
 /** Sliding windows only feed the dashboard live: a replay neither stores nor publishes them. */
 const REPLAY = Object.freeze({ replay: true, skipSliding: true });
 
@@ -52,8 +56,12 @@ const REPLAY = Object.freeze({ replay: true, skipSliding: true });
 export class Pipeline {
   private pending: PendingWork[] = [];
   private pendingReadings = 0;
-  private flushScheduled: { lingering: boolean; cancel(): void } | null = null;
+  private flushScheduled: { lingering: boolean; dueAt: number; cancel(): void } | null = null;
   private lastFlushAt = -Infinity;
+  /** Inputs per second, time-weighted over ~1 s (ARRIVAL_RATE_TAU_MS), sampled as commits are scheduled. */
+  private arrivalRate = 0;
+  private arrivalsSinceSample = 0;
+  private rateSampledAt = performance.now();
   private engine: WindowEngine;
   private stopping = false;
   private flushing = false;
@@ -270,12 +278,16 @@ export class Pipeline {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ readings, rejected, resolve, reject });
       this.pendingReadings += readings.length + rejected.length;
+      this.arrivalsSinceSample += readings.length + rejected.length;
       this.metrics.pendingReadings.set(this.pendingReadings);
       // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
       // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
       if (this.pendingReadings >= this.options.maxBatchReadings) this.flush();
-      else if (!this.flushScheduled || (this.flushScheduled.lingering && this.pendingReadings >= this.commitNowAt)) {
-        this.scheduleFlush(this.commitDelayMs());
+      else if (!this.flushScheduled) this.scheduleFlush(this.commitDelayMs());
+      else if (this.flushScheduled.lingering) {
+        // readings waiting or a rising rate can bring the commit forward, by a millisecond or more
+        const delayMs = this.commitDelayMs();
+        if (performance.now() + delayMs <= this.flushScheduled.dueAt - 1) this.scheduleFlush(delayMs);
       }
     });
   }
@@ -284,11 +296,27 @@ export class Pipeline {
     return this.options.commitNowAtReadings ?? Infinity;
   }
 
-  /** store.groupCommitDelay, or what is left of store.minCommitInterval unless commitNowAtReadings are waiting. */
+  /**
+   * store.groupCommitDelay, or what is left of the commit interval unless commitNowAtReadings are waiting: the
+   * interval is store.minCommitInterval, or less when readingsPerCommit arrive sooner at the recent rate.
+   */
   private commitDelayMs(): number {
-    const { groupCommitDelayMs, minCommitIntervalMs = 0 } = this.options;
+    const { groupCommitDelayMs, minCommitIntervalMs = 0, readingsPerCommit } = this.options;
     if (this.pendingReadings >= this.commitNowAt) return groupCommitDelayMs;
-    return Math.max(groupCommitDelayMs, Math.ceil(this.lastFlushAt + minCommitIntervalMs - performance.now()));
+    const now = performance.now();
+    const rate = this.sampleArrivalRate(now);
+    const intervalMs = readingsPerCommit && rate > 0 ? Math.min(minCommitIntervalMs, (1000 * readingsPerCommit) / rate) : minCommitIntervalMs;
+    return Math.max(groupCommitDelayMs, Math.ceil(this.lastFlushAt + intervalMs - now));
+  }
+
+  private sampleArrivalRate(now: number): number {
+    const elapsedMs = now - this.rateSampledAt;
+    if (elapsedMs < ARRIVAL_RATE_MIN_SAMPLE_MS) return this.arrivalRate;
+    const weight = 1 - Math.exp(-elapsedMs / ARRIVAL_RATE_TAU_MS);
+    this.arrivalRate += weight * ((1000 * this.arrivalsSinceSample) / elapsedMs - this.arrivalRate);
+    this.arrivalsSinceSample = 0;
+    this.rateSampledAt = now;
+    return this.arrivalRate;
   }
 
   /**
@@ -299,12 +327,13 @@ export class Pipeline {
   private scheduleFlush(delayMs: number): void {
     this.flushScheduled?.cancel();
     const lingering = delayMs > this.options.groupCommitDelayMs;
+    const dueAt = performance.now() + Math.max(0, delayMs);
     if (delayMs <= 0) {
       const immediate = setImmediate(() => this.flush(true));
-      this.flushScheduled = { lingering, cancel: () => clearImmediate(immediate) };
+      this.flushScheduled = { lingering, dueAt, cancel: () => clearImmediate(immediate) };
     } else {
       const timer = setTimeout(() => this.flush(true), delayMs);
-      this.flushScheduled = { lingering, cancel: () => clearTimeout(timer) };
+      this.flushScheduled = { lingering, dueAt, cancel: () => clearTimeout(timer) };
     }
   }
 

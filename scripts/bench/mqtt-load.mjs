@@ -9,6 +9,9 @@ import mqtt from 'mqtt';
  * in total), until `messages` are acknowledged. Latency = publish → PUBACK (QoS 1), which for the
  * gateway is publish → SQLite commit, since it acknowledges only after the commit. For QoS 0 the rate is
  * what `delivered()` (a peer-side count) saw arrive, and `delivered` is the fraction that arrived.
+ *
+ * The publishers keep Nagle's algorithm on, as mqtt.js, paho-mqtt and libmosquitto do by default;
+ * BENCH_TCP_NODELAY=1 turns it off (docs/benchmarks.md "Nagle and the commit interval").
  */
 export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, inflight = 100, rate = 0, sensors = 100, delivered = null, prefix = 'bench', onAck = null, warmInMs = 1_000 }) {
   // in groups of 50, so a connection per sensor (footprint.mjs BENCH_FOOTPRINT_CLIENTS) stays within the listen backlog
@@ -17,6 +20,7 @@ export async function runLoad({ port, clients = 4, messages = 20_000, qos = 1, i
     conns.push(...await Promise.all(Array.from({ length: Math.min(50, clients - i) }, (_, j) =>
       mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-${process.pid}-${i + j}-${Date.now()}`, reconnectPeriod: 0 }))));
   }
+  if (process.env.BENCH_TCP_NODELAY === '1') for (const c of conns) c.stream.setNoDelay(true);
   const latencies = [];
   const steady = [];
   const perClient = Math.ceil(messages / clients);
