@@ -15,17 +15,11 @@ import type { SensorDirectory } from './sensor-directory.js';
 import type { ReadingValidator } from './validate.js';
 import { SpaceGate } from './space-gate.js';
 import { SampledLog } from '../sampled-log.js';
+import { CommitPacing, type CommitPacingOptions } from './commit-pacing.js';
 
-export interface PipelineOptions {
+export interface PipelineOptions extends CommitPacingOptions {
   gatewayId: string;
   unknownSensors: 'accept' | 'quarantine';
-  groupCommitDelayMs: number;
-  /** A commit starts no sooner than this after the previous one started (store.minCommitInterval)… */
-  minCommitIntervalMs?: number;
-  /** …unless this many readings are waiting (store.commitNowAtReadings): then after the I/O already read… */
-  commitNowAtReadings?: number;
-  /** …or this many are due at the rate of the last second or so (store.readingsPerCommit): commits keep up with the load. */
-  readingsPerCommit?: number;
   maxBatchReadings: number;
   maxPendingReadings: number;
   quarantineMaxRows: number;
@@ -44,8 +38,6 @@ interface PendingWork {
 }
 
 const REPLAY_PAGE_READINGS = 5_000;
-const ARRIVAL_RATE_TAU_MS = 1_000;
-const ARRIVAL_RATE_MIN_SAMPLE_MS = 50;
 /** Sliding windows only feed the dashboard live: a replay neither stores nor publishes them. */
 const REPLAY = Object.freeze({ replay: true, skipSliding: true });
 
@@ -58,10 +50,6 @@ export class Pipeline {
   private pendingReadings = 0;
   private flushScheduled: { lingering: boolean; dueAt: number; cancel(): void } | null = null;
   private lastFlushAt = -Infinity;
-  /** Inputs per second, time-weighted over ~1 s (ARRIVAL_RATE_TAU_MS), sampled as commits are scheduled. */
-  private arrivalRate = 0;
-  private arrivalsSinceSample = 0;
-  private rateSampledAt = performance.now();
   private engine: WindowEngine;
   private stopping = false;
   private flushing = false;
@@ -73,6 +61,7 @@ export class Pipeline {
   private readonly spaceGate: SpaceGate | null;
   private readonly arrivalReaders: Array<() => void> = [];
   private readonly rejections: SampledLog;
+  private readonly pacing: CommitPacing;
 
   constructor(
     private readonly store: Store,
@@ -88,6 +77,7 @@ export class Pipeline {
     this.engine = new WindowEngine({ specFor: options.specFor });
     this.spaceGate = options.space ? new SpaceGate(options.space, options.specs, metrics, log) : null;
     this.rejections = new SampledLog(log);
+    this.pacing = new CommitPacing(options);
   }
 
   submit(readings: readonly Reading[], options: SubmitOptions = {}): Promise<void> {
@@ -278,45 +268,18 @@ export class Pipeline {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ readings, rejected, resolve, reject });
       this.pendingReadings += readings.length + rejected.length;
-      this.arrivalsSinceSample += readings.length + rejected.length;
+      this.pacing.arrived(readings.length + rejected.length);
       this.metrics.pendingReadings.set(this.pendingReadings);
       // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
       // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
       if (this.pendingReadings >= this.options.maxBatchReadings) this.flush();
-      else if (!this.flushScheduled) this.scheduleFlush(this.commitDelayMs());
+      else if (!this.flushScheduled) this.scheduleFlush(this.pacing.delayMs(this.pendingReadings, this.lastFlushAt));
       else if (this.flushScheduled.lingering) {
         // readings waiting or a rising rate can bring the commit forward, by a millisecond or more
-        const delayMs = this.commitDelayMs();
+        const delayMs = this.pacing.delayMs(this.pendingReadings, this.lastFlushAt);
         if (performance.now() + delayMs <= this.flushScheduled.dueAt - 1) this.scheduleFlush(delayMs);
       }
     });
-  }
-
-  private get commitNowAt(): number {
-    return this.options.commitNowAtReadings ?? Infinity;
-  }
-
-  /**
-   * store.groupCommitDelay, or what is left of the commit interval unless commitNowAtReadings are waiting: the
-   * interval is store.minCommitInterval, or less when readingsPerCommit arrive sooner at the recent rate.
-   */
-  private commitDelayMs(): number {
-    const { groupCommitDelayMs, minCommitIntervalMs = 0, readingsPerCommit } = this.options;
-    if (this.pendingReadings >= this.commitNowAt) return groupCommitDelayMs;
-    const now = performance.now();
-    const rate = this.sampleArrivalRate(now);
-    const intervalMs = readingsPerCommit && rate > 0 ? Math.min(minCommitIntervalMs, (1000 * readingsPerCommit) / rate) : minCommitIntervalMs;
-    return Math.max(groupCommitDelayMs, Math.ceil(this.lastFlushAt + intervalMs - now));
-  }
-
-  private sampleArrivalRate(now: number): number {
-    const elapsedMs = now - this.rateSampledAt;
-    if (elapsedMs < ARRIVAL_RATE_MIN_SAMPLE_MS) return this.arrivalRate;
-    const weight = 1 - Math.exp(-elapsedMs / ARRIVAL_RATE_TAU_MS);
-    this.arrivalRate += weight * ((1000 * this.arrivalsSinceSample) / elapsedMs - this.arrivalRate);
-    this.arrivalsSinceSample = 0;
-    this.rateSampledAt = now;
-    return this.arrivalRate;
   }
 
   /**

@@ -1,0 +1,50 @@
+const ARRIVAL_RATE_TAU_MS = 1_000;
+const ARRIVAL_RATE_MIN_SAMPLE_MS = 50;
+
+export interface CommitPacingOptions {
+  /** store.groupCommitDelay: the least a commit waits (0: once the I/O already read is handled). */
+  groupCommitDelayMs: number;
+  /** store.minCommitInterval: a commit starts no sooner than this after the previous one started… */
+  minCommitIntervalMs?: number;
+  /** …unless this many readings are waiting (store.commitNowAtReadings)… */
+  commitNowAtReadings?: number;
+  /** …or this many are due at the rate of the last second or so (store.readingsPerCommit). */
+  readingsPerCommit?: number;
+}
+
+/**
+ * When the next group commit starts (docs/pipeline.md "Commits and checkpoints"). What is waiting undercounts
+ * what is on its way: a client whose publishes wait for a commit is not read until then, so the arrival rate,
+ * time-weighted over ~1 s and sampled as commits are scheduled, says how soon readingsPerCommit will be there.
+ */
+export class CommitPacing {
+  private arrivalRate = 0;
+  private arrivalsSinceSample = 0;
+  private rateSampledAt = performance.now();
+
+  constructor(private readonly options: CommitPacingOptions) {}
+
+  arrived(inputs: number): void {
+    this.arrivalsSinceSample += inputs;
+  }
+
+  /** ms until the commit after the one that started at `lastCommitAt` (performance.now()), with `waiting` inputs. */
+  delayMs(waiting: number, lastCommitAt: number): number {
+    const { groupCommitDelayMs, minCommitIntervalMs = 0, commitNowAtReadings = Infinity, readingsPerCommit } = this.options;
+    if (waiting >= commitNowAtReadings) return groupCommitDelayMs;
+    const now = performance.now();
+    const rate = this.sampleArrivalRate(now);
+    const intervalMs = readingsPerCommit && rate > 0 ? Math.min(minCommitIntervalMs, (1000 * readingsPerCommit) / rate) : minCommitIntervalMs;
+    return Math.max(groupCommitDelayMs, Math.ceil(lastCommitAt + intervalMs - now));
+  }
+
+  private sampleArrivalRate(now: number): number {
+    const elapsedMs = now - this.rateSampledAt;
+    if (elapsedMs < ARRIVAL_RATE_MIN_SAMPLE_MS) return this.arrivalRate;
+    const weight = 1 - Math.exp(-elapsedMs / ARRIVAL_RATE_TAU_MS);
+    this.arrivalRate += weight * ((1000 * this.arrivalsSinceSample) / elapsedMs - this.arrivalRate);
+    this.arrivalsSinceSample = 0;
+    this.rateSampledAt = now;
+    return this.arrivalRate;
+  }
+}
