@@ -82,7 +82,7 @@ describe('scripts/install.sh into a temporary root', () => {
     expect(readFileSync(at('etc/sysusers.d/ucid-gateway.conf'), 'utf8')).toMatch(/^u ucid-gateway /m);
     expect(readFileSync(at('etc/passwd'), 'utf8')).toMatch(/^ucid-gateway:x:\d+:\d+:UCID Edge Gateway:\/var\/lib\/ucid-gateway:\/usr\/sbin\/nologin$/m);
     const unit = readFileSync(at('etc/systemd/system/ucid-gateway.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\S*node \/opt\/ucid-gateway\/dist\/gateway\/cli.js start$/m);
+    expect(unit).toMatch(/^ExecStart=\S*node (--\S+ )*\/opt\/ucid-gateway\/dist\/gateway\/cli.js start$/m);
     const config = at('etc/ucid-gateway/gateway.yaml');
     expect(statSync(config).mode & 0o777).toBe(0o640);
     expect(statSync(at('etc/ucid-gateway/mqtt-passwd')).mode & 0o777).toBe(0o640);

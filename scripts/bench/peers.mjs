@@ -1,6 +1,6 @@
 // Starts each peer as its own process on a free loopback port and stops it again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,6 +73,16 @@ function stopper(child) {
   });
 }
 
+const UNIT_LINES = readFileSync(path.join(ROOT, 'systemd/ucid-gateway.service'), 'utf8').split('\n').map((line) => line.trim());
+/** glibc's malloc settings as systemd/ucid-gateway.service sets them (its `Environment=MALLOC_…` lines). */
+export const UNIT_MALLOC_ENV = Object.freeze(Object.fromEntries(UNIT_LINES
+  .map((line) => /^Environment=(MALLOC_\w+)=(\S+)$/.exec(line))
+  .filter(Boolean)
+  .map((m) => [m[1], m[2]])));
+/** The node flags of the unit's ExecStart (before the script), so the benchmarks start the gateway as it does. */
+export const UNIT_NODE_ARGS = Object.freeze(UNIT_LINES.find((line) => line.startsWith('ExecStart='))
+  .split(' ').slice(1).filter((arg) => arg.startsWith('--')));
+
 /** The gateway's MQTT listener in every bench (a bench that replaces `mqtt` spreads this first). */
 export const BENCH_MQTT = Object.freeze({ host: '127.0.0.1', port: 0, allowAnonymous: true });
 
@@ -90,10 +100,9 @@ export async function startGateway(config = {}) {
     ...config,
     ...JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}'),
   }));
-  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  // MALLOC_ARENA_MAX as systemd/ucid-gateway.service sets it
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { MALLOC_ARENA_MAX: '2', ...process.env } });
+  // the unit's node flags, then BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = [...UNIT_NODE_ARGS, ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...UNIT_MALLOC_ENV, ...process.env } });
   const ready = await waitForLine(child, (line) => {
     try {
       const l = JSON.parse(line);
@@ -114,10 +123,10 @@ export async function startGateway(config = {}) {
   return { name: 'gateway', port, httpPort: ready.httpPort, pid: child.pid, dir, delivered, metrics, stop: async () => { db?.close(); await stop(); } };
 }
 
-/** `gatewayMemory`: with the gateway's memory settings (V8 flags, mqtt-packet's number cache off). */
+/** `gatewayMemory`: with the gateway's memory settings (V8 flags, mqtt-packet's number cache off, the unit's node flags and malloc settings). */
 export async function startBareAedes({ gatewayMemory = false } = {}) {
-  const args = [path.join(ROOT, 'scripts/bench/bare-aedes.mjs'), ...(gatewayMemory ? ['--gateway-memory'] : [])];
-  const env = gatewayMemory ? { MALLOC_ARENA_MAX: '2', ...process.env } : process.env;
+  const args = [...(gatewayMemory ? UNIT_NODE_ARGS : []), path.join(ROOT, 'scripts/bench/bare-aedes.mjs'), ...(gatewayMemory ? ['--gateway-memory'] : [])];
+  const env = gatewayMemory ? { ...UNIT_MALLOC_ENV, ...process.env } : process.env;
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const port = await waitForLine(child, (line) => (line.startsWith('{') ? JSON.parse(line).port : null));
   return { name: 'bare aedes', port, pid: child.pid, ...(await subscriberCount(port, stopper(child))) };
