@@ -1,6 +1,6 @@
 // A bare aedes broker (in-memory, no ingest) as the peer the gateway's broker is measured against.
-// With --gateway-memory: the gateway's own memory settings first (gateway/memory.ts, from dist/), so a footprint
-// compares like with like.
+// With --gateway-memory: the gateway's own memory settings first (gateway/memory.ts, from dist/; peers.mjs adds the unit's
+// malloc settings and node flags), so a footprint compares like with like.
 import { createServer } from 'node:net';
 if (process.argv.includes('--gateway-memory')) await import('../../dist/gateway/memory.js');
 const { Aedes } = await import('aedes');
