@@ -17,20 +17,26 @@ afterEach(() => {
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
+/** A pipeline over a fresh store with these `store` settings, and a count of the readings it has committed. */
+function pipelineWith(store: Record<string, unknown>) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ucid-batch-cap-'));
+  dirs.push(dir);
+  const config = resolveConfig({ gateway: { dataDir: dir }, store: { reserve: 0, ...store }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }] });
+  const db = new Store(config.store.path);
+  stores.push(db);
+  const { pipeline } = buildPipeline(config, db, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
+  pipeline.rebuild();
+  const count = () => (db.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+  return { pipeline, count };
+}
+
 const reading = (i: number): Reading => ({
   sensorId: 's1', metric: 'pm25', value: i, unit: 'ugm3', ts: Date.now() - 1_000 + i, tsFromArrival: false, quality: 'good', source: 'test', receivedAt: Date.now(),
 });
 
 describe('store.maxBatchReadings', () => {
   it('a batch that reaches it commits at once, in the same turn, and only then resolves', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-batch-cap-'));
-    dirs.push(dir);
-    const config = resolveConfig({ gateway: { dataDir: dir }, store: { reserve: 0, maxBatchReadings: 10 }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }] });
-    const store = new Store(config.store.path);
-    stores.push(store);
-    const { pipeline } = buildPipeline(config, store, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
-    pipeline.rebuild();
-    const count = () => (store.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+    const { pipeline, count } = pipelineWith({ maxBatchReadings: 10 });
 
     const below = pipeline.submit(Array.from({ length: 9 }, (_, i) => reading(i)));
     expect(count()).toBe(0); // below the cap: waits for the loop turn
@@ -45,16 +51,7 @@ describe('store.maxBatchReadings', () => {
 
 describe('store.commitNowAtReadings', () => {
   it('cuts a store.minCommitInterval wait short once that many readings wait, and not before', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-commit-now-'));
-    dirs.push(dir);
-    const config = resolveConfig({
-      gateway: { dataDir: dir }, store: { reserve: 0, minCommitInterval: '1h', commitNowAtReadings: 5, readingsPerCommit: 1_000_000 }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }],
-    });
-    const store = new Store(config.store.path);
-    stores.push(store);
-    const { pipeline } = buildPipeline(config, store, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
-    pipeline.rebuild();
-    const count = () => (store.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+    const { pipeline, count } = pipelineWith({ minCommitInterval: '1h', commitNowAtReadings: 5, readingsPerCommit: 1_000_000 });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
 
     await pipeline.submit([reading(0)]); // the first commit has nothing to space from
@@ -75,15 +72,7 @@ describe('store.commitNowAtReadings', () => {
 describe('store.readingsPerCommit', () => {
   /** ~1,000 readings/s for `ms` (5 every 5 ms); how many were committed when the last was submitted. */
   async function steadyLoad(store: { readingsPerCommit: number }, ms: number): Promise<{ submitted: number; committed: number }> {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-per-commit-'));
-    dirs.push(dir);
-    const config = resolveConfig({
-      gateway: { dataDir: dir }, store: { reserve: 0, minCommitInterval: '1h', commitNowAtReadings: 100_000, ...store }, sensors: [{ id: 's1', lat: 41.015, lon: 28.979 }],
-    });
-    const db = new Store(config.store.path);
-    stores.push(db);
-    const { pipeline } = buildPipeline(config, db, new GatewayBus(), createMetrics(), pino({ level: 'silent' }));
-    pipeline.rebuild();
+    const { pipeline, count } = pipelineWith({ minCommitInterval: '1h', commitNowAtReadings: 100_000, ...store });
     const acks: Promise<void>[] = [];
     let submitted = 0;
     const started = performance.now();
@@ -91,7 +80,7 @@ describe('store.readingsPerCommit', () => {
       acks.push(pipeline.submit(Array.from({ length: 5 }, () => reading(submitted++))));
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const committed = (db.db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+    const committed = count();
     await pipeline.stop();
     await Promise.all(acks);
     return { submitted, committed };

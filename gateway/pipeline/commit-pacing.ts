@@ -18,6 +18,7 @@ export interface CommitPacingOptions {
  * time-weighted over ~1 s and sampled as commits are scheduled, says how soon readingsPerCommit will be there.
  */
 export class CommitPacing {
+  private lastCommitAt = -Infinity;
   private arrivalRate = 0;
   private arrivalsSinceSample = 0;
   private rateSampledAt = performance.now();
@@ -28,14 +29,17 @@ export class CommitPacing {
     this.arrivalsSinceSample += inputs;
   }
 
-  /** ms until the commit after the one that started at `lastCommitAt` (performance.now()), with `waiting` inputs. */
-  delayMs(waiting: number, lastCommitAt: number): number {
+  commitStarted(now = performance.now()): void {
+    this.lastCommitAt = now;
+  }
+
+  /** ms from `now` (performance.now()) until the next commit, with `waiting` inputs. */
+  delayMs(waiting: number, now = performance.now()): number {
     const { groupCommitDelayMs, minCommitIntervalMs = 0, commitNowAtReadings = Infinity, readingsPerCommit } = this.options;
     if (waiting >= commitNowAtReadings) return groupCommitDelayMs;
-    const now = performance.now();
     const rate = this.sampleArrivalRate(now);
     const intervalMs = readingsPerCommit && rate > 0 ? Math.min(minCommitIntervalMs, (1000 * readingsPerCommit) / rate) : minCommitIntervalMs;
-    return Math.max(groupCommitDelayMs, Math.ceil(lastCommitAt + intervalMs - now));
+    return Math.max(groupCommitDelayMs, Math.ceil(this.lastCommitAt + intervalMs - now));
   }
 
   private sampleArrivalRate(now: number): number {

@@ -49,7 +49,6 @@ export class Pipeline {
   private pending: PendingWork[] = [];
   private pendingReadings = 0;
   private flushScheduled: { lingering: boolean; dueAt: number; cancel(): void } | null = null;
-  private lastFlushAt = -Infinity;
   private engine: WindowEngine;
   private stopping = false;
   private flushing = false;
@@ -273,11 +272,12 @@ export class Pipeline {
       // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
       // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
       if (this.pendingReadings >= this.options.maxBatchReadings) this.flush();
-      else if (!this.flushScheduled) this.scheduleFlush(this.pacing.delayMs(this.pendingReadings, this.lastFlushAt));
+      else if (!this.flushScheduled) this.scheduleFlush(this.pacing.delayMs(this.pendingReadings));
       else if (this.flushScheduled.lingering) {
         // readings waiting or a rising rate can bring the commit forward, by a millisecond or more
-        const delayMs = this.pacing.delayMs(this.pendingReadings, this.lastFlushAt);
-        if (performance.now() + delayMs <= this.flushScheduled.dueAt - 1) this.scheduleFlush(delayMs);
+        const now = performance.now();
+        const delayMs = this.pacing.delayMs(this.pendingReadings, now);
+        if (now + delayMs <= this.flushScheduled.dueAt - 1) this.scheduleFlush(delayMs, now);
       }
     });
   }
@@ -287,10 +287,10 @@ export class Pipeline {
    * batch holds all that arrived during the previous commit's fsync: batches grow with load, not latency.
    * `lingering`: the delay is store.minCommitInterval's, which enough waiting readings cut short.
    */
-  private scheduleFlush(delayMs: number): void {
+  private scheduleFlush(delayMs: number, now = performance.now()): void {
     this.flushScheduled?.cancel();
     const lingering = delayMs > this.options.groupCommitDelayMs;
-    const dueAt = performance.now() + Math.max(0, delayMs);
+    const dueAt = now + Math.max(0, delayMs);
     if (delayMs <= 0) {
       const immediate = setImmediate(() => this.flush(true));
       this.flushScheduled = { lingering, dueAt, cancel: () => clearImmediate(immediate) };
@@ -318,7 +318,7 @@ export class Pipeline {
   private commitPending(): void {
     this.flushScheduled?.cancel();
     this.flushScheduled = null;
-    this.lastFlushAt = performance.now();
+    this.pacing.commitStarted();
     const work = this.pending;
     this.pending = [];
     this.pendingReadings = 0;
