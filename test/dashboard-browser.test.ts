@@ -146,11 +146,33 @@ describe('the dashboard in headless Chromium', () => {
     }
   });
 
-  it('puts a new MQTT reading on the live chart', async () => {
+  it('puts a new MQTT reading on the live chart, also one that comes while the history is being fetched', async () => {
+    const chartLength = () => page.evaluate(() => (window as any).ucidDashboard.chart.length as number);
+    const lastValue = () => page.evaluate(() => (window as any).ucidDashboard.chart.last()?.value as number | undefined);
+    await expect.poll(chartLength, { timeout: 10_000 }).toBeGreaterThan(10);
+    // choosing the series again refetches its history: the gateway answers before the new reading, the page
+    // gets that answer after the reading is on the chart
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let answeredByGateway!: () => void;
+    const fetching = new Promise<void>((resolve) => { answeredByGateway = resolve; });
+    await page.route('**/api/readings?*', async (route) => {
+      const response = await route.fetch();
+      answeredByGateway();
+      await held;
+      await route.fulfill({ response });
+    });
     await page.selectOption('#series', 'air-1|pm25');
-    await expect.poll(() => page.evaluate(() => (window as any).ucidDashboard.chart.length), { timeout: 10_000 }).toBeGreaterThan(10);
+    await fetching;
     await mqttClient.publishAsync('sensors/pm25/air-1', '77.7', { qos: 1 });
-    await expect.poll(() => page.evaluate(() => (window as any).ucidDashboard.chart.last()?.value), { timeout: 10_000 }).toBe(77.7);
+    await expect.poll(lastValue, { timeout: 10_000 }).toBe(77.7);
+    const answered = page.waitForResponse((r) => r.url().includes('/api/readings?'));
+    release();
+    await answered;
+    await expect.poll(() => page.evaluate(() => (window as any).ucidDashboard.state.liveDuringFetch), { timeout: 10_000 }).toBeNull();
+    await page.unroute('**/api/readings?*');
+    expect(await lastValue()).toBe(77.7);
+    expect(await chartLength()).toBeGreaterThan(10);
     await expect.poll(() => page.locator('#chart-last').textContent(), { timeout: 10_000 }).toContain('last 77.7 ugm3');
     expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
   });

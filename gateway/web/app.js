@@ -16,6 +16,8 @@ const el = (tag, attrs = {}, ...children) => {
 const state = {
   city: null, scores: new Map(), fresh: new Set(), alerts: new Map(), history: [], status: null,
   sensors: new Map(), series: null, socket: null, lastMessageAt: 0,
+  /** Live readings of the series that came while its history was being fetched; the history replaces the chart. */
+  liveDuringFetch: null,
 };
 const chart = new LiveChart($('chart'));
 window.ucidDashboard = { state, chart };
@@ -154,6 +156,7 @@ function onReading(r) {
   state.sensors.set(key, r);
   if (isNew) renderSeriesOptions();
   if (key === state.series) {
+    state.liveDuringFetch?.push(r);
     chart.push(r.ts, r.value);
     showLast(r);
   }
@@ -269,13 +272,18 @@ async function selectSeries(key) {
   state.series = key;
   $('series').value = key;
   const [sensor, metric] = key.split('|');
+  const live = [];
+  state.liveDuringFetch = live;
   send({ type: 'subscribe', city: state.city, context: null, readings: true, sensor, metric });
-  const res = await fetch(`/api/readings?sensor=${encodeURIComponent(sensor)}&metric=${encodeURIComponent(metric)}&since=1h`);
-  if (!res.ok || state.series !== key) return;
-  const h = await res.json();
+  const res = await fetch(`/api/readings?sensor=${encodeURIComponent(sensor)}&metric=${encodeURIComponent(metric)}&since=1h`).catch(() => null);
+  const h = res?.ok ? await res.json().catch(() => null) : null;
+  if (state.liveDuringFetch !== live) return;
+  state.liveDuringFetch = null;
+  if (!h) return;
   chart.reset(h.points, key.replace('|', ' · '), h.unit);
-  const last = h.points.at(-1);
-  if (last) showLast({ ts: last[0], value: last[1], unit: h.unit });
+  for (const r of live) chart.push(r.ts, r.value);
+  const last = chart.last();
+  if (last) showLast({ ts: last.ts, value: last.value, unit: h.unit });
 }
 
 function showLast(r) {
