@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { latLngToCell } from 'h3-js';
 import { ConfigInvalidError } from '../errors.js';
 import { resolveConfig } from './load.js';
 import { DEMO_CONFIG } from './demo.js';
+import { ucidPointForCell } from '../ucid/cell-point.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -76,6 +78,25 @@ describe('config', () => {
     const config = resolveConfig(DEMO_CONFIG);
     expect(config.registry.size).toBe(9);
     expect([...config.registry.values()].every((s) => s.city === 'IST')).toBe(true);
+  });
+
+  it('places every registered sensor in its H3 cell and carries each cell\'s UCID point (no h3-js needed after)', () => {
+    const config = resolveConfig({
+      scoring: { h3Resolution: 8 },
+      sensors: [
+        { id: 'a', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'] },
+        { id: 'b', lat: 41.0151, lon: 28.9791, contexts: ['CLIMATE'] },
+        { id: 'c', lat: 40.99, lon: 29.1, contexts: ['CLIMATE'] },
+      ],
+    });
+    const cells = new Set<string>();
+    for (const sensor of config.registry.values()) {
+      expect(sensor.cell).toBe(latLngToCell(sensor.lat, sensor.lon, 8));
+      cells.add(sensor.cell);
+    }
+    expect(cells.size).toBe(2);
+    expect([...config.ucidPoints].sort((x, y) => x.h3Index.localeCompare(y.h3Index)))
+      .toEqual([...cells].sort().map((cell) => ucidPointForCell(cell)));
   });
 
   it('examples/demo.yaml is the built-in demo', () => {

@@ -7,12 +7,16 @@ import { deepFreeze } from './freeze.js';
 import { configSchema, type ConfigInput, type GatewayConfig } from './schema.js';
 import { DRIVER_REGISTRY } from '../../drivers/registry.js';
 import type { SensorDefinition } from './sensor.js';
+import { ucidPointForCell, type UcidCell } from '../ucid/cell-point.js';
+import { loadH3 } from '../ucid/h3.js';
 
 export type ResolvedConfig = GatewayConfig & {
   gateway: GatewayConfig['gateway'] & { dataDir: string };
   store: GatewayConfig['store'] & { path: string };
-  /** The sensor registry: configured sensors plus those drivers declare (the simulator's). */
-  registry: ReadonlyMap<string, SensorDefinition & { city: string }>;
+  /** The sensor registry: configured sensors plus those drivers declare (the simulator's), each with its H3 cell at scoring.h3Resolution. */
+  registry: ReadonlyMap<string, SensorDefinition & { city: string; cell: string }>;
+  /** The UCID-V1 point of each registered cell UCID-V1 can name (cell-point.ts), so encoding needs no h3-js (ucid/h3.ts). */
+  ucidPoints: readonly UcidCell[];
 };
 
 /** A path segment as written in the file; a key that is empty, has spaces or dots is quoted so the path stays readable. */
@@ -55,13 +59,22 @@ function crossCheck(config: GatewayConfig): string[] {
 }
 
 function buildRegistry(config: GatewayConfig): ResolvedConfig['registry'] {
-  const registry = new Map<string, SensorDefinition & { city: string }>();
+  const registry = new Map<string, SensorDefinition & { city: string; cell: string }>();
+  const { latLngToCell } = loadH3();
+  const place = (sensor: SensorDefinition) => registry.set(sensor.id, {
+    ...sensor, city: sensor.city ?? config.gateway.city, cell: latLngToCell(sensor.lat, sensor.lon, config.scoring.h3Resolution),
+  });
   for (const driver of config.drivers) {
     const entry = DRIVER_REGISTRY[driver.type] as { sensorsOf?: (c: typeof driver) => SensorDefinition[] };
-    for (const sensor of entry.sensorsOf?.(driver) ?? []) registry.set(sensor.id, { ...sensor, city: sensor.city ?? config.gateway.city });
+    for (const sensor of entry.sensorsOf?.(driver) ?? []) place(sensor);
   }
-  for (const sensor of config.sensors) registry.set(sensor.id, { ...sensor, city: sensor.city ?? config.gateway.city });
+  for (const sensor of config.sensors) place(sensor);
   return registry;
+}
+
+function ucidPointsOf(registry: ResolvedConfig['registry']): UcidCell[] {
+  const cells = new Set([...registry.values()].map((s) => s.cell));
+  return [...cells].flatMap((cell) => ucidPointForCell(cell) ?? []);
 }
 
 /** Validates a parsed config object; every problem is listed as `path: message`. The result is frozen. */
@@ -74,11 +87,13 @@ export function resolveConfig(input: unknown, baseDir = process.cwd()): Resolved
   const dataDir = config.gateway.dataDir
     ? path.resolve(baseDir, config.gateway.dataDir)
     : path.resolve(process.env.STATE_DIRECTORY ?? 'data');
+  const registry = buildRegistry(config);
   return deepFreeze({
     ...config,
     gateway: { ...config.gateway, dataDir },
     store: { ...config.store, path: path.resolve(dataDir, config.store.path ?? 'gateway.db') },
-    registry: buildRegistry(config),
+    registry,
+    ucidPoints: ucidPointsOf(registry),
   });
 }
 

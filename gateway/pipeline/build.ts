@@ -11,10 +11,12 @@ import { Pipeline } from './pipeline.js';
 import { ScoreStage } from './score-stage.js';
 import { SensorDirectory } from './sensor-directory.js';
 import { ReadingValidator } from './validate.js';
+import { seedUcidPoints } from '../ucid/cell-point.js';
 
 /** Assembles the stages of DESIGN §1.2 from the config. */
 export function buildPipeline(config: ResolvedConfig, store: Store, bus: GatewayBus, metrics: GatewayMetrics, log: Logger) {
   const directory = new SensorDirectory(config);
+  seedUcidPoints(config.ucidPoints);
   const validator = new ReadingValidator(config.ingest.metrics, { maxFutureSkewMs: config.ingest.maxFutureSkew, maxAgeMs: config.ingest.maxAge });
   const scores = new ScoreStage(store, directory, {
     gatewayId: config.gateway.id, h3Resolution: config.scoring.h3Resolution,

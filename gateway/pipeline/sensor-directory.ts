@@ -1,4 +1,3 @@
-import { latLngToCell } from 'h3-js';
 import type { ResolvedConfig } from '../config/load.js';
 
 export interface SensorPlacement {
@@ -22,7 +21,7 @@ export class SensorDirectory {
     for (const sensor of config.registry.values()) {
       const placement: SensorPlacement = {
         sensorId: sensor.id, city: sensor.city, lat: sensor.lat, lon: sensor.lon,
-        cell: latLngToCell(sensor.lat, sensor.lon, config.scoring.h3Resolution),
+        cell: sensor.cell,
         expectedIntervalMs: sensor.expectedInterval, contexts: sensor.contexts,
       };
       this.bySensor.set(sensor.id, placement);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { cellToBoundary, cellToChildren, cellToLatLng, getPentagons, getRes0Cells, getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
-import { formatMillidegrees, requireUcidPoint, ucidCellFor, ucidPointForCell } from './cell-point.js';
+import { formatMillidegrees, requireUcidPoint, seedUcidPoints, ucidCellFor, ucidPointForCell } from './cell-point.js';
 
 /** Independent check for tests: scans every 0.001° grid point of the cell's bounding box (small cells only). */
 function hasNoGridPoint(cell: string): boolean {
@@ -47,6 +47,17 @@ describe('ucidCellFor', () => {
       const cell = ucidCellFor(lat, lon, 9);
       expect(latLngToCell(Number(cell.latText), Number(cell.lonText), 9)).toBe(cell.h3Index);
     }
+  });
+});
+
+describe('seedUcidPoints', () => {
+  it('answers a seeded cell with the seeded point and resolution, as computed elsewhere', () => {
+    const cell = latLngToCell(38.4237, 27.1428, 7);
+    const computed = ucidPointForCell(cell)!;
+    const elsewhere = { ...computed, h3Index: latLngToCell(-33.8688, 151.2093, 7) };
+    seedUcidPoints([elsewhere]);
+    expect(ucidPointForCell(elsewhere.h3Index)).toEqual(elsewhere);
+    expect(requireUcidPoint(elsewhere.h3Index).h3Res).toBe(7);
   });
 });
 

@@ -1,4 +1,4 @@
-import { cellToBoundary, cellToLatLng, getResolution, isValidCell, latLngToCell } from 'h3-js';
+import { loadH3 } from './h3.js';
 import { UcidEncodeError } from './errors.js';
 
 /** A cell and the 3-decimal point UCID-V1 writes for it: latLngToCell(lat, lon, h3Res) === h3Index. */
@@ -17,10 +17,13 @@ interface GridPoint {
   lonMilli: number;
 }
 
+/** A cell's point, or null when UCID-V1 cannot name the cell; with its resolution, so a cached cell needs no h3. */
+type CachedPoint = (GridPoint & { res: number }) | null;
+
 const POINT_CACHE_MAX_CELLS = 20_000;
 /** Bounds the search for cells that span a huge longitude range near a pole. */
 const SEARCH_MAX_CANDIDATES = 200_000;
-const pointCache = new Map<string, GridPoint | null>();
+const pointCache = new Map<string, CachedPoint>();
 
 /** A coordinate in thousandths of a degree as UCID-V1 text: `+41.015`, `-0.500`, `+0.000`. */
 export function formatMillidegrees(milli: number): string {
@@ -30,7 +33,7 @@ export function formatMillidegrees(milli: number): string {
 }
 
 function isInside(cell: string, res: number, latMilli: number, lonMilli: number): boolean {
-  return latLngToCell(latMilli / 1000, lonMilli / 1000, res) === cell;
+  return loadH3().latLngToCell(latMilli / 1000, lonMilli / 1000, res) === cell;
 }
 
 function wrapLonMilli(lonMilli: number): number {
@@ -49,6 +52,7 @@ function wrapDegrees180(degrees: number): number {
  * Returns null when no 0.001° grid point lies in the cell (some cells at res 10, most at res ≥ 11).
  */
 function searchGridPoint(cell: string): GridPoint | null {
+  const { cellToBoundary, cellToLatLng, getResolution } = loadH3();
   const res = getResolution(cell);
   const [centreLat, centreLon] = cellToLatLng(cell);
   const latMilli0 = Math.round(centreLat * 1000);
@@ -93,10 +97,10 @@ function searchGridPoint(cell: string): GridPoint | null {
   return null;
 }
 
-function toUcidCell(cell: string, point: GridPoint): UcidCell {
+function toUcidCell(cell: string, point: GridPoint, res: number): UcidCell {
   return {
     h3Index: cell,
-    h3Res: getResolution(cell),
+    h3Res: res,
     lat: point.latMilli / 1000,
     lon: point.lonMilli / 1000,
     latText: formatMillidegrees(point.latMilli),
@@ -106,21 +110,31 @@ function toUcidCell(cell: string, point: GridPoint): UcidCell {
 
 /** The UCID point of a cell, or null when no 3-decimal point lies inside it. Memoised per cell. */
 export function ucidPointForCell(cell: string): UcidCell | null {
-  if (!isValidCell(cell)) throw new UcidEncodeError('H3_INDEX', 'INVALID_CELL', `'${cell}' is not a valid H3 cell`);
   let point = pointCache.get(cell);
   if (point === undefined) {
-    point = searchGridPoint(cell);
+    const { getResolution, isValidCell } = loadH3();
+    if (!isValidCell(cell)) throw new UcidEncodeError('H3_INDEX', 'INVALID_CELL', `'${cell}' is not a valid H3 cell`);
+    const found = searchGridPoint(cell);
+    point = found && { ...found, res: getResolution(cell) };
     if (pointCache.size >= POINT_CACHE_MAX_CELLS) pointCache.delete(pointCache.keys().next().value as string);
     pointCache.set(cell, point);
   }
-  return point ? toUcidCell(cell, point) : null;
+  return point ? toUcidCell(cell, point, point.res) : null;
+}
+
+/** Points computed elsewhere (the config loader's worker, by ucidPointForCell): later lookups of these cells need no h3. */
+export function seedUcidPoints(points: Iterable<UcidCell>): void {
+  for (const p of points) {
+    if (pointCache.size >= POINT_CACHE_MAX_CELLS) break;
+    pointCache.set(p.h3Index, { latMilli: Math.round(p.lat * 1000), lonMilli: Math.round(p.lon * 1000), res: p.h3Res });
+  }
 }
 
 /** Like ucidPointForCell, but throws a UcidEncodeError naming the cell when UCID-V1 cannot represent it. */
 export function requireUcidPoint(cell: string): UcidCell {
   const point = ucidPointForCell(cell);
   if (point) return point;
-  const res = getResolution(cell);
+  const res = loadH3().getResolution(cell);
   throw new UcidEncodeError(
     'H3_INDEX', 'NO_GRID_POINT_IN_CELL',
     `no point with 3-decimal lat/lon lies inside H3 cell ${cell} (resolution ${res}), so no strictly valid UCID-V1 ` +
@@ -136,8 +150,8 @@ export function ucidCellFor(lat: number, lon: number, res: number): UcidCell {
   if (!Number.isFinite(lat) || Math.abs(lat) > 90) throw new UcidEncodeError('LAT', 'OUT_OF_RANGE', `latitude ${lat} is not within -90..90`);
   if (!Number.isFinite(lon) || Math.abs(lon) > 180) throw new UcidEncodeError('LON', 'OUT_OF_RANGE', `longitude ${lon} is not within -180..180`);
   if (!Number.isInteger(res) || res < 0 || res > 15) throw new UcidEncodeError('H3_RES', 'OUT_OF_RANGE', `resolution ${res} is not an integer 0–15`);
-  const cell = latLngToCell(lat, lon, res);
+  const cell = loadH3().latLngToCell(lat, lon, res);
   const rounded = { latMilli: Math.round(lat * 1000), lonMilli: Math.round(lon * 1000) };
-  if (isInside(cell, res, rounded.latMilli, rounded.lonMilli)) return toUcidCell(cell, rounded);
+  if (isInside(cell, res, rounded.latMilli, rounded.lonMilli)) return toUcidCell(cell, rounded, res);
   return requireUcidPoint(cell);
 }

@@ -1,4 +1,4 @@
-import { getResolution, isValidCell, latLngToCell } from 'h3-js';
+import { loadH3 } from './h3.js';
 import { requireUcidPoint, ucidCellFor, type UcidCell } from './cell-point.js';
 import { UcidEncodeError, UcidParseError, type UcidField } from './errors.js';
 import { gradeFor, isGrade, type Grade } from './grade.js';
@@ -84,6 +84,7 @@ function parseFlags(text: string): string[] {
 }
 
 function checkCellHoldsPoint(h3Index: string, h3Res: number, lat: number, lon: number): void {
+  const { getResolution, isValidCell, latLngToCell } = loadH3();
   if (!isValidCell(h3Index)) fail('H3_INDEX', 'INVALID_CELL', `'${h3Index}' is not a valid H3 cell`);
   const cellRes = getResolution(h3Index);
   if (cellRes !== h3Res) fail('H3_INDEX', 'RES_MISMATCH', `cell ${h3Index} has resolution ${cellRes}, H3_RES says ${h3Res}`);
