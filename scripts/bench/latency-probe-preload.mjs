@@ -1,6 +1,7 @@
 // Loaded into the gateway by latency-probe.mjs (--import): GC pauses and event-loop stalls with wall-clock
 // times, written to LATENCY_PROBE_OUT at exit, so the probe can line them up with slow PUBACKs.
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
@@ -19,5 +20,17 @@ if (isMainThread && out) {
     if (now - last > 12) stalls.push([origin + last, now - last]);
     last = now;
   }, 2).unref();
-  process.on('exit', () => writeFileSync(out, JSON.stringify({ gc, stalls })));
+  // LATENCY_PROBE_PROFILE=1: on SIGUSR2, a CPU profile of the main thread for 10 s (250 µs samples); the profiler's
+  // clock is the monotonic one, `monotonicOffsetUs` puts the stalls on it
+  let profile = null;
+  if (process.env.LATENCY_PROBE_PROFILE === '1') {
+    const session = new Session();
+    session.connect();
+    session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 250 }));
+    process.on('SIGUSR2', () => session.post('Profiler.start', () => setTimeout(() => session.post('Profiler.stop', (err, r) => {
+      if (!err) profile = r.profile;
+    }), 10_000).unref()));
+  }
+  const monotonicOffsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+  process.on('exit', () => writeFileSync(out, JSON.stringify({ gc, stalls, origin, monotonicOffsetUs, profile })));
 }

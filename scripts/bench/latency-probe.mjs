@@ -16,6 +16,10 @@ const out = path.join(tmpdir(), `ucid-latency-probe-${process.pid}.json`);
 const preload = path.join(path.dirname(fileURLToPath(import.meta.url)), 'latency-probe-preload.mjs');
 process.env.BENCH_GATEWAY_NODE_ARGS = `--import ${preload} ${process.env.BENCH_GATEWAY_NODE_ARGS ?? ''}`;
 process.env.LATENCY_PROBE_OUT = out;
+// BENCH_PROFILE_STALLS=1: profile the gateway's main thread for 10 s from 5 s into the paced run, and print what
+// runs during the event-loop stalls against what runs overall (the profiler itself costs the gateway CPU)
+const profileStalls = process.env.BENCH_PROFILE_STALLS === '1';
+if (profileStalls) process.env.LATENCY_PROBE_PROFILE = '1';
 const sensors = Array.from({ length: 100 }, (_, i) => ({
   id: `bench-${i % 4}-${Math.floor(i / 4)}`, lat: 41 + i * 0.001, lon: 28.95, contexts: ['CLIMATE'], expectedInterval: '1s',
 }));
@@ -48,7 +52,9 @@ try {
   const m0 = await peer.metrics();
   const cpu0 = cpuSeconds(peer.pid);
   const load0 = loadavg()[0];
+  const profiling = profileStalls ? setTimeout(() => process.kill(peer.pid, 'SIGUSR2'), 5_000) : null;
   const r = await load(peer.port, messages, rate);
+  if (profiling) clearTimeout(profiling);
   report = { r, cpu: cpuSeconds(peer.pid) - cpu0, load0, m0, m1: await peer.metrics() };
 } finally {
   await peer.stop();
@@ -86,4 +92,47 @@ if (existsSync(out)) {
   }
   console.log('per second: publishes over 20 ms / slowest ms, GC ms [event-loop stalls over 12 ms]');
   console.log(perSecond.map((s, i) => `${i}: ${s.over20}/${Math.round(s.max)}, gc ${Math.round(s.gcMs)}${s.stalls.length ? ` [${s.stalls.join(',')}]` : ''}`).join('\n'));
+}
+if (profileStalls && existsSync(out)) printStallProfile(JSON.parse(readFileSync(out, 'utf8')));
+
+/** Inclusive share of the main thread's busy samples by function: inside the stalls, and over the whole profile. */
+function printStallProfile({ stalls, origin, monotonicOffsetUs, profile }) {
+  if (!profile) return console.log('no profile: the run ended before the profiler did (run at least 15 s)');
+  const spans = stalls.map(([at, ms]) => [(at - origin) * 1000 + monotonicOffsetUs, ms * 1000])
+    .filter(([start, us]) => start + us >= profile.startTime && start <= profile.endTime);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (n) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`;
+  const inclusive = (into, id, us) => {
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const node = byId.get(cur);
+      if (node.callFrame.functionName === '(root)') break;
+      const k = name(node);
+      if (!seen.has(k)) into.set(k, (into.get(k) ?? 0) + us);
+      seen.add(k);
+    }
+  };
+  const inside = new Map();
+  const all = new Map();
+  let busyInside = 0;
+  let busyAll = 0;
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (['(idle)', '(program)', '(root)'].includes(byId.get(id).callFrame.functionName)) return;
+    const us = profile.timeDeltas[i + 1] ?? 250;
+    inclusive(all, id, us);
+    busyAll += us;
+    if (spans.some(([start, len]) => t >= start && t <= start + len)) {
+      inclusive(inside, id, us);
+      busyInside += us;
+    }
+  });
+  console.log(`profile: ${spans.length} stalls (${spans.map(([, us]) => Math.round(us / 1000)).join(',')} ms), busy ${(busyInside / 1000).toFixed(0)} ms in them, ${(busyAll / 1000).toFixed(0)} ms in ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s`);
+  console.log('share of busy time in stalls / overall, inclusive:');
+  for (const [k, us] of [...inside].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    console.log(`${(100 * us / busyInside).toFixed(1).padStart(6)} % ${(100 * (all.get(k) ?? 0) / busyAll).toFixed(1).padStart(6)} %  ${k}`);
+  }
 }
