@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runLoad } from './mqtt-load.mjs';
 import { startGateway } from './peers.mjs';
+import { median } from './stats.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -27,7 +28,6 @@ const cpuSeconds = (pid) => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 const writtenBytes = (pid) => Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function gatewayRun(interval) {
   const gw = await startGateway({ sensors: registry, store: { minCommitInterval: interval } });

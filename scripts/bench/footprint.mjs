@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runLoad } from './mqtt-load.mjs';
 import { BENCH_MQTT, startBareAedes, startGateway } from './peers.mjs';
+import { stats } from './stats.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -35,10 +36,6 @@ const proc = (pid) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { rssMiB: Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
-};
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
 };
 
 async function measure(start, load) {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ModbusRTU from 'modbus-serial';
+import { median } from './stats.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -92,7 +93,6 @@ const cpuMicros = (since) => {
   const used = process.cpuUsage(since);
   return used.user + used.system;
 };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { tcpBare: [], tcpDriver: [], rtuPtyBare: [], rtuPtyDriver: [], rtuPtyDriverNoGap: [] };
 const cpu = Object.fromEntries(Object.keys(results).map((k) => [k, []]));
 const record = (key, { rate, cpuUs }) => {

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { runLoad } from './mqtt-load.mjs';
 import { histogramBetween, startBareAedes, startGateway, startMosquitto } from './peers.mjs';
+import { stats } from './stats.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 30_000);
@@ -16,10 +17,6 @@ const benchSensors = Array.from({ length: 4 }, (_, c) => Array.from({ length: SE
   id: `bench-${c}-${i}`, lat: 41.0 + i * 0.002, lon: 28.95 + c * 0.002, contexts: ['CLIMATE'], expectedInterval: '1s',
 }))).flat();
 
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
-};
 
 async function measure(start, load) {
   const peer = await start();

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { stats } from './stats.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/gateway/cli.js');
@@ -141,10 +142,6 @@ function startOnce(dataDir) {
   });
 }
 
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
-};
 const fmt = ({ median, min, max }) => `${(median / 1000).toFixed(2)} s (min ${(min / 1000).toFixed(2)}, max ${(max / 1000).toFixed(2)})`;
 
 const bigDir = path.join(CACHE, 'big');

@@ -14,6 +14,7 @@ import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { runLoad } from './mqtt-load.mjs';
 import { startGateway } from './peers.mjs';
+import { median } from './stats.mjs';
 
 const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 20);
 const RATE = Number(process.env.BENCH_WS_RATE ?? 2_000);
@@ -35,7 +36,6 @@ const cpuMs = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function gateway() {
   const httpPort = await freePort();
