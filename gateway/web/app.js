@@ -16,7 +16,7 @@ const el = (tag, attrs = {}, ...children) => {
 const state = {
   city: null, scores: new Map(), fresh: new Set(), alerts: new Map(), history: [], status: null,
   sensors: new Map(), series: null, socket: null, lastMessageAt: 0,
-  /** Live readings of the series that came while its history was being fetched; the history replaces the chart. */
+  /** Live readings of the series that came while its history was being fetched: drawn again over that history. */
   liveDuringFetch: null,
 };
 const chart = new LiveChart($('chart'));
