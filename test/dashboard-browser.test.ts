@@ -177,6 +177,34 @@ describe('the dashboard in headless Chromium', () => {
     expect(await page.locator('#chart canvas').count()).toBeGreaterThan(0);
   });
 
+  it("reads a series' history only once the gateway has confirmed the subscription to its readings", async () => {
+    const other = await context.newPage();
+    const held: Array<() => void> = [];
+    await other.routeWebSocket(/\/ws\/ucid\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => {
+        const text = typeof m === 'string' ? m : m.toString('utf8');
+        if (text.includes('"type":"subscribed"') && text.includes('"readings":true')) held.push(() => ws.send(m));
+        else ws.send(m);
+      });
+    });
+    const requests: string[] = [];
+    other.on('request', (r) => {
+      const { pathname } = new URL(r.url());
+      if (pathname === '/api/readings' || pathname === '/healthz') requests.push(pathname);
+    });
+    await other.goto(base);
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+    // the page's own later request: requests are reported in order, so a history request sent before it shows first
+    await other.evaluate(() => fetch('/healthz').then((r) => r.status));
+    expect(requests).toEqual(['/healthz']);
+    held.splice(0).forEach((release) => release());
+    await expect.poll(() => requests, { timeout: 10_000 }).toEqual(['/healthz', '/api/readings']);
+    await expect.poll(() => other.evaluate(() => (window as any).ucidDashboard.chart.length), { timeout: 10_000 }).toBeGreaterThan(10);
+    await other.close();
+  });
+
   it('shows a threshold crossing as an alert, and acknowledges it', async () => {
     await mqttClient.publishAsync('sensors/pm25/air-1', '180', { qos: 1 });
     const alert = page.locator('#alerts li[data-kind="ThresholdAlert"]');

@@ -18,7 +18,11 @@ const state = {
   sensors: new Map(), series: null, socket: null, lastMessageAt: 0,
   /** Live readings of the series that came while its history was being fetched: drawn again over that history. */
   liveDuringFetch: null,
+  /** The series subscribe waiting for the gateway's `subscribed`: { sensor, metric, done }. */
+  subscribing: null,
 };
+/** How long a series' history waits for `subscribed` (a socket that closed meanwhile reconnects and selects again). */
+const SUBSCRIBED_WAIT_MS = 5000;
 const chart = new LiveChart($('chart'));
 window.ucidDashboard = { state, chart };
 
@@ -108,6 +112,7 @@ function handle(m) {
     case 'status':
       state.status = m.data;
       return renderStatus();
+    case 'subscribed': return onSubscribed(m);
     case 'error': return console.warn('gateway says', m.error, m.message);
     default: return undefined;
   }
@@ -274,7 +279,9 @@ async function selectSeries(key) {
   const [sensor, metric] = key.split('|');
   const live = [];
   state.liveDuringFetch = live;
-  send({ type: 'subscribe', city: state.city, context: null, readings: true, sensor, metric });
+  // the history is read once the gateway sends this series' readings: a reading committed in between is in one or the other
+  await subscribeToSeries(sensor, metric);
+  if (state.liveDuringFetch !== live) return;
   const res = await fetch(`/api/readings?sensor=${encodeURIComponent(sensor)}&metric=${encodeURIComponent(metric)}&since=1h`).catch(() => null);
   const h = res?.ok ? await res.json().catch(() => null) : null;
   if (state.liveDuringFetch !== live) return;
@@ -284,6 +291,27 @@ async function selectSeries(key) {
   for (const r of live) chart.push(r.ts, r.value);
   const last = chart.last();
   if (last) showLast({ ts: last.ts, value: last.value, unit: h.unit });
+}
+
+function subscribeToSeries(sensor, metric) {
+  state.subscribing?.done();
+  if (state.socket?.readyState !== WebSocket.OPEN) return Promise.resolve();
+  return new Promise((resolve) => {
+    let timer = null;
+    const subscribing = { sensor, metric, done: () => {
+      clearTimeout(timer);
+      if (state.subscribing === subscribing) state.subscribing = null;
+      resolve();
+    } };
+    timer = setTimeout(subscribing.done, SUBSCRIBED_WAIT_MS);
+    state.subscribing = subscribing;
+    send({ type: 'subscribe', city: state.city, context: null, readings: true, sensor, metric });
+  });
+}
+
+function onSubscribed(m) {
+  const s = state.subscribing;
+  if (s && m.readings && m.sensor === s.sensor && m.metric === s.metric) s.done();
 }
 
 function showLast(r) {
