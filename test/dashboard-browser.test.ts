@@ -169,7 +169,7 @@ describe('the dashboard in headless Chromium', () => {
     const answered = page.waitForResponse((r) => r.url().includes('/api/readings?'));
     release();
     await answered;
-    await expect.poll(() => page.evaluate(() => (window as any).ucidDashboard.state.liveDuringFetch), { timeout: 10_000 }).toBeNull();
+    await expect.poll(() => page.evaluate(() => (window as any).ucidDashboard.state.seriesLoad), { timeout: 10_000 }).toBeNull();
     await page.unroute('**/api/readings?*');
     expect(await lastValue()).toBe(77.7);
     expect(await chartLength()).toBeGreaterThan(10);

@@ -16,10 +16,11 @@ const el = (tag, attrs = {}, ...children) => {
 const state = {
   city: null, scores: new Map(), fresh: new Set(), alerts: new Map(), history: [], status: null,
   sensors: new Map(), series: null, socket: null, lastMessageAt: 0,
-  /** Live readings of the series that came while its history was being fetched: drawn again over that history. */
-  liveDuringFetch: null,
-  /** The series subscribe waiting for the gateway's `subscribed`: { sensor, metric, done }. */
-  subscribing: null,
+  /**
+   * The series being loaded: { sensor, metric, live, confirmed }. `live`: its readings that came meanwhile, drawn
+   * again over the history; `confirmed`: ends the wait for the gateway's `subscribed`.
+   */
+  seriesLoad: null,
 };
 /** How long a series' history waits for `subscribed` (a socket that closed meanwhile reconnects and selects again). */
 const SUBSCRIBED_WAIT_MS = 5000;
@@ -161,7 +162,7 @@ function onReading(r) {
   state.sensors.set(key, r);
   if (isNew) renderSeriesOptions();
   if (key === state.series) {
-    state.liveDuringFetch?.push(r);
+    state.seriesLoad?.live.push(r);
     chart.push(r.ts, r.value);
     showLast(r);
   }
@@ -277,41 +278,38 @@ async function selectSeries(key) {
   state.series = key;
   $('series').value = key;
   const [sensor, metric] = key.split('|');
-  const live = [];
-  state.liveDuringFetch = live;
+  state.seriesLoad?.confirmed();
+  const load = { sensor, metric, live: [], confirmed: () => {} };
+  state.seriesLoad = load;
   // the history is read once the gateway sends this series' readings: a reading committed in between is in one or the other
-  await subscribeToSeries(sensor, metric);
-  if (state.liveDuringFetch !== live) return;
+  await subscribeToSeries(load);
+  if (state.seriesLoad !== load) return;
   const res = await fetch(`/api/readings?sensor=${encodeURIComponent(sensor)}&metric=${encodeURIComponent(metric)}&since=1h`).catch(() => null);
   const h = res?.ok ? await res.json().catch(() => null) : null;
-  if (state.liveDuringFetch !== live) return;
-  state.liveDuringFetch = null;
+  if (state.seriesLoad !== load) return;
+  state.seriesLoad = null;
   if (!h) return;
   chart.reset(h.points, key.replace('|', ' · '), h.unit);
-  for (const r of live) chart.push(r.ts, r.value);
+  for (const r of load.live) chart.push(r.ts, r.value);
   const last = chart.last();
   if (last) showLast({ ts: last.ts, value: last.value, unit: h.unit });
 }
 
-function subscribeToSeries(sensor, metric) {
-  state.subscribing?.done();
+function subscribeToSeries(load) {
   if (state.socket?.readyState !== WebSocket.OPEN) return Promise.resolve();
   return new Promise((resolve) => {
-    let timer = null;
-    const subscribing = { sensor, metric, done: () => {
+    const timer = setTimeout(resolve, SUBSCRIBED_WAIT_MS);
+    load.confirmed = () => {
       clearTimeout(timer);
-      if (state.subscribing === subscribing) state.subscribing = null;
       resolve();
-    } };
-    timer = setTimeout(subscribing.done, SUBSCRIBED_WAIT_MS);
-    state.subscribing = subscribing;
-    send({ type: 'subscribe', city: state.city, context: null, readings: true, sensor, metric });
+    };
+    send({ type: 'subscribe', city: state.city, context: null, readings: true, sensor: load.sensor, metric: load.metric });
   });
 }
 
 function onSubscribed(m) {
-  const s = state.subscribing;
-  if (s && m.readings && m.sensor === s.sensor && m.metric === s.metric) s.done();
+  const load = state.seriesLoad;
+  if (load && m.readings && m.sensor === load.sensor && m.metric === load.metric) load.confirmed();
 }
 
 function showLast(r) {
