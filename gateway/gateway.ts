@@ -60,7 +60,7 @@ export class Gateway {
     const { config, log } = this;
     this.store = new Store(config.store.path, { maxBytes: config.store.maxSize });
     if (config.store.checkpoints !== 'inline') this.checkpointer = startCheckpointer(this.store, log.child({ component: 'store' }), { mode: config.store.checkpoints });
-    log.info({ path: config.store.path }, 'store open');
+    log.info({ path: config.store.path, unindexedReadings: this.store.unindexedAtOpen }, 'store open');
 
     const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));
     this.pipeline = built.pipeline;

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { readingHistory } from '../store/dashboard-queries.js';
 import type { Store } from '../store/store.js';
 import { alertFields, readingFields, scoreFields, statusFields } from './messages.js';
 import type { AlertSource } from './status.js';
@@ -88,7 +87,7 @@ function readings(url: URL, ctx: ApiContext): Reply {
   const since = parseSince(url.searchParams.get('since'), Date.now());
   if (since === undefined) return fail(400, 'bad_since', 'since must be epoch ms, ISO 8601, or a look-back such as 15m');
   const limit = Math.min(MAX_READINGS, Math.max(1, Number(url.searchParams.get('limit') ?? 2_000) || 2_000));
-  const points = readingHistory(ctx.store.db, sensor, metric, since, limit);
+  const points = ctx.store.readingHistory(sensor, metric, since, limit);
   return {
     status: 200,
     body: { sensor_id: sensor, metric, unit: points.at(-1)?.unit ?? null, since, points: points.map((p) => [p.ts, p.value]) },

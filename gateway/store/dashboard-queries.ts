@@ -2,20 +2,6 @@ import type { SqliteDatabase } from './database.js';
 
 /** Read queries for the LAN dashboard and its JSON API (gateway/http). */
 
-export interface ReadingPoint {
-  ts: number;
-  value: number;
-  unit: string;
-  quality: string;
-}
-
-/** A sensor's readings of one metric since `sinceMs`, oldest first; the newest `limit` when there are more. */
-export function readingHistory(db: SqliteDatabase, sensorId: string, metric: string, sinceMs: number, limit: number): ReadingPoint[] {
-  const rows = db.prepare(`SELECT ts, value, unit, quality FROM readings WHERE sensor_id = ? AND metric = ? AND ts >= ?
-    ORDER BY ts DESC LIMIT ?`).all(sensorId, metric, sinceMs, limit) as ReadingPoint[];
-  return rows.reverse();
-}
-
 /** The score of the window before `windowEnd` for a cell and context (for the trend). */
 export function previousScore(db: SqliteDatabase, h3Index: string, context: string, windowEnd: number): number | null {
   const row = db.prepare(`SELECT score FROM scores WHERE h3_index = ? AND context = ? AND window_end < ?

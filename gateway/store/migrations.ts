@@ -174,4 +174,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE window_results ADD COLUMN correlation_id TEXT;
   ALTER TABLE scores ADD COLUMN correlation_id TEXT;
   `,
+  // 7: the (sensor, metric, ts) index becomes a table written a key at a time (gateway/store/reading-index.ts);
+  // every reading below meta's readings.indexedBelow is in it.
+  `
+  CREATE TABLE reading_index (
+    sensor_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    PRIMARY KEY (sensor_id, metric, ts, id)
+  ) WITHOUT ROWID;
+  INSERT INTO reading_index SELECT sensor_id, metric, ts, id FROM readings INDEXED BY readings_by_key_ts ORDER BY sensor_id, metric, ts, id;
+  DROP INDEX readings_by_key_ts;
+  INSERT OR REPLACE INTO meta (key, value) SELECT 'readings.indexedBelow', coalesce(max(id), 0) + 1 FROM readings;
+  `,
 ];

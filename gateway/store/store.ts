@@ -2,6 +2,7 @@ import type { Reading } from '../reading.js';
 import type { WindowResult } from '../windows/index.js';
 import type { RejectedInput } from '../../drivers/driver.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
+import { ReadingIndex, type StoredReading } from './reading-index.js';
 
 export type Lateness = 'on_time' | 'late_revised' | 'late_dropped';
 
@@ -67,9 +68,6 @@ export function latestScores(db: SqliteDatabase, filter: ScoreFilter): ScoreRow[
 }
 
 const WINDOW_SNAPSHOT_KEY = 'windows.snapshot';
-/** A stored reading as the window engine takes it, with its row id. */
-const READING_COLUMNS = `id, sensor_id AS sensorId, metric, value, unit, ts, ts_from_arrival = 1 AS tsFromArrival, quality,
-  source, received_at AS receivedAt`;
 
 type ReplayRow = [id: number, sensorId: string, metric: string, value: number, ts: number, quality: Reading['quality'], receivedAt: number];
 
@@ -77,10 +75,15 @@ type ReplayRow = [id: number, sensorId: string, metric: string, value: number, t
 export class Store {
   readonly db: SqliteDatabase;
   private readonly statements;
+  private readonly readingIndex: ReadingIndex;
+  /** Readings a crash had left out of the (sensor, metric, ts) index, found at open (they are written with the next commits). */
+  readonly unindexedAtOpen: number;
 
   constructor(file: string, options: { maxBytes?: number } = {}) {
     this.db = openDatabase(file, options);
     const db = this.db;
+    this.readingIndex = new ReadingIndex(db);
+    this.unindexedAtOpen = this.readingIndex.recover();
     this.statements = {
       insertReading: db.prepare(`INSERT INTO readings (sensor_id, metric, value, unit, ts, ts_from_arrival, quality, source, received_at, lateness)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -106,22 +109,35 @@ export class Store {
       deleteReadingsUpTo: db.prepare('DELETE FROM readings WHERE id <= ?'),
       readingKeys: db.prepare('SELECT sensor_id AS sensorId, metric FROM reading_keys'),
       insertReadingKey: db.prepare('INSERT OR IGNORE INTO reading_keys (sensor_id, metric) VALUES (?, ?)'),
-      latestReadingBefore: db.prepare(`SELECT ${READING_COLUMNS} FROM readings WHERE sensor_id = ? AND metric = ? AND ts < ? ORDER BY ts DESC LIMIT 1`),
-      newestReadingTs: db.prepare('SELECT max(ts) AS ts FROM readings WHERE sensor_id = ? AND metric = ?'),
-      keyReadingsBefore: db.prepare(`SELECT ${READING_COLUMNS} FROM readings WHERE sensor_id = ? AND metric = ? AND ts >= ? AND ts < ? AND id < ? ORDER BY id`),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
     };
   }
 
+  /** Every write goes through here: the readings index's waiting entries are written at a transaction's end. */
   transaction<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+    if (this.db.inTransaction) return this.db.transaction(work).immediate();
+    const index = this.readingIndex;
+    try {
+      const result = this.db.transaction(() => {
+        const out = work();
+        index.flushDue();
+        return out;
+      }).immediate();
+      index.committed();
+      return result;
+    } catch (err) {
+      index.rolledBack();
+      throw err;
+    }
   }
 
   /** Returns the reading's row id. */
   insertReading(r: Reading, lateness: Lateness): number {
-    return Number(this.statements.insertReading.run(r.sensorId, r.metric, r.value, r.unit, r.ts, r.tsFromArrival ? 1 : 0, r.quality, r.source, r.receivedAt, lateness).lastInsertRowid);
+    const id = Number(this.statements.insertReading.run(r.sensorId, r.metric, r.value, r.unit, r.ts, r.tsFromArrival ? 1 : 0, r.quality, r.source, r.receivedAt, lateness).lastInsertRowid);
+    this.readingIndex.added(r.sensorId, r.metric, id);
+    return id;
   }
 
   insertQuarantine(input: RejectedInput, receivedAt: number): void {
@@ -200,21 +216,27 @@ export class Store {
     this.statements.insertReadingKey.run(sensorId, metric);
   }
 
-  /** The key's reading with the highest event time before `tsMs` (index seek on (sensor_id, metric, ts)). */
-  latestReadingBefore(sensorId: string, metric: string, tsMs: number): (Reading & { id: number }) | undefined {
-    return this.statements.latestReadingBefore.get(sensorId, metric, tsMs) as (Reading & { id: number }) | undefined;
+  /** The key's reading with the highest event time before `tsMs`. */
+  latestReadingBefore(sensorId: string, metric: string, tsMs: number): StoredReading | undefined {
+    return this.readingIndex.latestBefore(sensorId, metric, tsMs);
   }
 
   newestReadingTs(sensorId: string, metric: string): number | null {
-    return (this.statements.newestReadingTs.get(sensorId, metric) as { ts: number | null }).ts;
+    return this.readingIndex.newestTs(sensorId, metric);
   }
 
   /** A key's readings with fromTs <= ts < toTs stored before row beforeId, in arrival order. */
-  keyReadingsBefore(sensorId: string, metric: string, fromTs: number, toTs: number, beforeId: number): Array<Reading & { id: number }> {
-    return this.statements.keyReadingsBefore.all(sensorId, metric, fromTs, toTs, beforeId) as Array<Reading & { id: number }>;
+  keyReadingsBefore(sensorId: string, metric: string, fromTs: number, toTs: number, beforeId: number): StoredReading[] {
+    return this.readingIndex.between(sensorId, metric, fromTs, toTs, beforeId);
+  }
+
+  /** A sensor's readings of one metric since `sinceMs`, oldest first; the newest `limit` when there are more (the dashboard's history). */
+  readingHistory(sensorId: string, metric: string, sinceMs: number, limit: number): StoredReading[] {
+    return this.readingIndex.newestSince(sensorId, metric, sinceMs, limit).reverse();
   }
 
   deleteReadingsUpTo(id: number): number {
+    this.readingIndex.deleteUpTo(id);
     return this.statements.deleteReadingsUpTo.run(id).changes;
   }
 
@@ -250,7 +272,15 @@ export class Store {
     return Buffer.isBuffer(value) ? value : undefined;
   }
 
+  /** Writes the readings index's waiting entries first; if that fails (a full disk) the next open finds them. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      this.readingIndex.flushAllNext();
+      this.transaction(() => undefined);
+    } catch {
+      /* recovered at the next open */
+    }
+    this.db.close();
   }
 }
