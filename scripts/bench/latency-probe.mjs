@@ -51,18 +51,20 @@ try {
   await load(peer.port, 2_000, 0);
   const m0 = await peer.metrics();
   const cpu0 = cpuSeconds(peer.pid);
+  const ownCpu0 = process.cpuUsage();
   const load0 = loadavg()[0];
   const profiling = profileStalls ? setTimeout(() => process.kill(peer.pid, 'SIGUSR2'), 5_000) : null;
   const r = await load(peer.port, messages, rate);
   if (profiling) clearTimeout(profiling);
-  report = { r, cpu: cpuSeconds(peer.pid) - cpu0, load0, m0, m1: await peer.metrics() };
+  const own = process.cpuUsage(ownCpu0);
+  report = { r, cpu: cpuSeconds(peer.pid) - cpu0, generatorCpu: (own.user + own.system) / 1e6, load0, m0, m1: await peer.metrics() };
 } finally {
   await peer.stop();
 }
-const { r, cpu, load0, m0, m1 } = report;
+const { r, cpu, generatorCpu, load0, m0, m1 } = report;
 const sorted = r.lat.map((x) => x[1]).sort((a, b) => a - b);
 const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1);
-console.log(`${Math.round(messages / r.seconds)} msg/s: PUBACK p50 ${q(0.5)} p99 ${q(0.99)} (after the first second ${r.steadyP99Ms.toFixed(1)}) p99.9 ${q(0.999)} max ${q(1)} ms; gateway CPU ${(100 * cpu / r.seconds).toFixed(0)}% of a core; load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
+console.log(`${Math.round(messages / r.seconds)} msg/s: PUBACK p50 ${q(0.5)} p99 ${q(0.99)} (after the first second ${r.steadyP99Ms.toFixed(1)}) p99.9 ${q(0.999)} max ${q(1)} ms; gateway CPU ${(100 * cpu / r.seconds).toFixed(0)}% of a core, load generator ${(100 * generatorCpu / r.seconds).toFixed(0)}%; load ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)}`);
 console.log(`arrival→commit (s) ${histogram(m0, m1, 'ucid_streaming_latency_seconds')}`);
 console.log(`commit (s)         ${histogram(m0, m1, 'ucid_store_commit_seconds')}`);
 console.log(`batch (readings)   ${histogram(m0, m1, 'ucid_store_commit_batch_readings')}`);
