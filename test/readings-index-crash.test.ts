@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,8 @@ const rows = (store: Store, table: string) => store.db.prepare(`SELECT sensor_id
 
 describe('the readings index after a crash (SIGKILL of a built store)', () => {
   it('finds what the crash left unindexed, answers queries with it, and writes it before closing', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ucid-index-crash-')), 'gateway.db');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ucid-index-crash-'));
+    const file = path.join(dir, 'gateway.db');
     commitThenCrash(file, 900); // 45,001 readings: past two sweeps, so the quiet key was written by its lag
     const store = new Store(file);
     try {
@@ -53,6 +54,7 @@ describe('the readings index after a crash (SIGKILL of a built store)', () => {
       expect(rows(reopened, 'reading_index')).toEqual(rows(reopened, 'readings'));
     } finally {
       reopened.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,13 +11,20 @@ import { applyRetention } from './retention.js';
 import { Store } from './store.js';
 
 const stores: Store[] = [];
-const dbFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'ucid-reading-index-')), 'gateway.db');
+const dirs: string[] = [];
+const dbFile = () => {
+  dirs.push(mkdtempSync(path.join(tmpdir(), 'ucid-reading-index-')));
+  return path.join(dirs.at(-1)!, 'gateway.db');
+};
 const open = (file = dbFile()) => {
   const store = new Store(file);
   stores.push(store);
   return store;
 };
-afterEach(() => stores.splice(0).forEach((s) => s.close()));
+afterEach(() => {
+  stores.splice(0).forEach((s) => s.close());
+  dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
 
 const reading = (sensorId: string, ts: number, value = ts % 97): Reading => ({
   sensorId, metric: 'pm25', value, unit: 'ugm3', ts, quality: 'good', source: 'test', receivedAt: 1_000_000 + ts,

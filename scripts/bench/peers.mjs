@@ -1,6 +1,6 @@
 // Starts each peer as its own process on a free loopback port and stops it again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -120,7 +120,8 @@ export async function startGateway(config = {}) {
   const stop = stopper(child);
   /** The gateway's own view from /metrics: Prometheus text. */
   const metrics = async () => (ready.httpPort ? (await fetch(`http://127.0.0.1:${ready.httpPort}/metrics`)).text() : '');
-  return { name: 'gateway', port, httpPort: ready.httpPort, pid: child.pid, dir, delivered, metrics, stop: async () => { db?.close(); await stop(); } };
+  // each run's database (tens of MB to GBs) goes with it: a session of runs had filled /tmp with 36 GB
+  return { name: 'gateway', port, httpPort: ready.httpPort, pid: child.pid, dir, delivered, metrics, stop: async () => { db?.close(); await stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /** `gatewayMemory`: with the gateway's memory settings (V8 flags, mqtt-packet's number cache off, the unit's node flags and malloc settings). */
