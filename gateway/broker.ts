@@ -125,13 +125,18 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
    * aedes reads a client's next chunk once every packet of the one before is done, i.e. after the commit its
    * publishes wait for, so what a client sends meanwhile would wait for the commit after. Run just before a
    * commit, this parses what those clients have sent since, and it joins that commit: a publish waits one
-   * commit interval, not two. aedes counts the extra packets in the same batch.
+   * commit interval, not two. aedes counts the extra packets in the same batch. Clients are read while `hasRoom`
+   * (the commit's batch is under store.maxBatchReadings); the rest wait for the next commit.
    */
-  readWaiting(): void {
+  readWaiting(hasRoom: () => boolean = () => true): void {
     if (this.waiting.size === 0) return;
     const clients = [...this.waiting];
     this.waiting.clear();
-    for (const client of clients) {
+    for (const [i, client] of clients.entries()) {
+      if (!hasRoom()) {
+        for (const unread of clients.slice(i)) this.waiting.add(unread);
+        return;
+      }
       const state = client as unknown as ClientReadState;
       if (state._parsingBatch <= 0 || state._paused || !state.connected || state.conn.destroyed) continue;
       try {

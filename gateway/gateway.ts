@@ -87,7 +87,7 @@ export class Gateway {
         security: secured.security, maxTopicLevels: config.mqtt.limits.maxTopicLevels, tls: secured.tls,
       }, brokerLog, this.metrics);
       const broker = this.broker;
-      this.pipeline.beforeCommit(() => broker.readWaiting());
+      this.pipeline.beforeCommit((hasRoom) => broker.readWaiting(hasRoom));
       publishAlertsToBroker(this.bus, this.broker, config.alerts.mqttTopicPrefix, log.child({ component: 'alerts' }));
     }
 

@@ -82,3 +82,45 @@ describe('publishes sent while a client waits for a commit join that commit', ()
     client.socket.destroy();
   });
 });
+
+describe('reading waiting clients stops at store.maxBatchReadings', () => {
+  let gateway: GatewayProcess;
+
+  beforeAll(async () => {
+    gateway = await GatewayProcess.start({
+      sensors: [{ id: 'air-1', lat: 41.015, lon: 28.979, contexts: ['CLIMATE'], expectedInterval: '30s' }],
+      store: { minCommitInterval: '1500ms', commitNowAtReadings: 1000, readingsPerCommit: 1_000_000, maxBatchReadings: 5 },
+    });
+  });
+
+  afterAll(async () => {
+    expect(await gateway?.stop()).toBe(0);
+  });
+
+  it('a client not read for lack of room is read for the next commit, and nothing is lost', async () => {
+    const a = await RawClient.open(gateway.mqttPort, 'room-a');
+    const b = await RawClient.open(gateway.mqttPort, 'room-b');
+    a.socket.write(publishQos1('sensors/pm25/air-1', 1, '10'));
+    await a.until(() => a.pubacks.length === 1); // a commit just ran: the next waits ~1.5 s
+    const before = await batchMetric(gateway);
+
+    const send = (client: RawClient, ids: number[]) => client.socket.write(Buffer.concat(ids.map((id) => publishQos1('sensors/pm25/air-1', id, String(id)))));
+    send(a, [2, 3]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    send(b, [1, 2]); // 4 readings wait, both clients unread until the commit
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    send(a, [4, 5]);
+    send(b, [3, 4]);
+    await a.until(() => a.pubacks.length === 5);
+    await b.until(() => b.pubacks.length === 4);
+
+    // the commit read a's second chunk (6 readings, the cap passed) and left b's for the next one
+    const after = await batchMetric(gateway);
+    expect({ commits: after.commits - before.commits, readings: after.readings - before.readings }).toEqual({ commits: 2, readings: 8 });
+    expect(a.pubacks).toEqual([1, 2, 3, 4, 5]);
+    expect(b.pubacks).toEqual([1, 2, 3, 4]);
+    expect(gateway.query<{ n: number }>("SELECT count(*) AS n FROM readings WHERE sensor_id = 'air-1'")[0]!.n).toBe(9);
+    a.socket.destroy();
+    b.socket.destroy();
+  });
+});

@@ -103,8 +103,11 @@ const storeSection = z.strictObject({
    * `background` on the thread from the start (~5–6 MiB more); `inline` in a commit as SQLite does (100+ ms stalls).
    */
   checkpoints: z.enum(['auto', 'background', 'inline']).default('auto'),
-  /** A batch this large commits at once, inside the I/O turn that filled it: one commit's latency stays bounded after a burst. */
-  maxBatchReadings: z.number().int().positive().default(5_000),
+  /**
+   * A batch this large commits at once, inside the I/O turn that filled it, and no held client is read into it: after a
+   * stall the backlog comes in commits of this size, whose readings die young, not in one that outlives the scavenges.
+   */
+  maxBatchReadings: z.number().int().positive().default(250),
   rawRetention: duration.prefault('7d'),
   rawBudget: byteSize.prefault('512MiB'),
   quarantineMaxRows: z.number().int().positive().default(10_000),

@@ -72,7 +72,7 @@ describe('store.commitNowAtReadings', () => {
 describe('store.readingsPerCommit', () => {
   /** ~1,000 readings/s for `ms` (5 every 5 ms); how many were committed when the last was submitted. */
   async function steadyLoad(store: { readingsPerCommit: number }, ms: number): Promise<{ submitted: number; committed: number }> {
-    const { pipeline, count } = pipelineWith({ minCommitInterval: '1h', commitNowAtReadings: 100_000, ...store });
+    const { pipeline, count } = pipelineWith({ minCommitInterval: '1h', commitNowAtReadings: 100_000, maxBatchReadings: 100_000, ...store });
     const acks: Promise<void>[] = [];
     let submitted = 0;
     const started = performance.now();

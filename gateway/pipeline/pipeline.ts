@@ -58,7 +58,7 @@ export class Pipeline {
   private readonly stageByName = new Map<string, ReturnType<GatewayMetrics['stageSeconds']['labels']>>();
   private readonly latencyBySource = new Map<string, ReturnType<GatewayMetrics['latency']['labels']>>();
   private readonly spaceGate: SpaceGate | null;
-  private readonly arrivalReaders: Array<() => void> = [];
+  private readonly arrivalReaders: Array<(hasRoom: () => boolean) => void> = [];
   private readonly rejections: SampledLog;
   private readonly pacing: CommitPacing;
 
@@ -106,8 +106,11 @@ export class Pipeline {
     return this.enqueue(accepted, rejected);
   }
 
-  /** Before each scheduled commit `read` hands over input that waits on this commit to be read (the broker's). */
-  beforeCommit(read: () => void): void {
+  /**
+   * Before each scheduled commit `read` hands over input that waits on this commit to be read (the broker's),
+   * while `hasRoom`: the batch stays within store.maxBatchReadings.
+   */
+  beforeCommit(read: (hasRoom: () => boolean) => void): void {
     this.arrivalReaders.push(read);
   }
 
@@ -258,6 +261,8 @@ export class Pipeline {
     this.knownKeys.add(key);
   }
 
+  private readonly hasRoom = (): boolean => this.pendingReadings < this.options.maxBatchReadings;
+
   private enrichProblem(reading: Reading): string | null {
     if (this.options.unknownSensors === 'accept' || this.directory.lookup(reading.sensorId)) return null;
     return `sensor "${reading.sensorId}" is not in the registry (ingest.unknownSensors: quarantine)`;
@@ -308,7 +313,7 @@ export class Pipeline {
     if (this.flushing || this.store.db.inTransaction) return this.scheduleFlush(0);
     this.flushing = true;
     try {
-      if (readArrivals && !this.stopping) for (const read of this.arrivalReaders) read();
+      if (readArrivals && !this.stopping) for (const read of this.arrivalReaders) read(this.hasRoom);
       this.commitPending();
     } finally {
       this.flushing = false;
