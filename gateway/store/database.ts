@@ -44,10 +44,15 @@ export function migrate(db: SqliteDatabase): number {
     throw new GatewayError('STORE_FAILED', `database schema version ${current} is newer than this gateway (${MIGRATIONS.length}); upgrade the gateway`);
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+    try {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[version]!);
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+    } catch (err) {
+      // rolled back whole: the database is as the previous version left it, and the next start tries again
+      throw new GatewayError(classifyStoreError(err).code, `schema migration ${version + 1} of ${MIGRATIONS.length} failed: ${(err as Error).message}; the database is as before`, { cause: err });
+    }
   }
   return MIGRATIONS.length;
 }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../reading.js';
+import { migrate } from './database.js';
 import { MIGRATIONS } from './migrations.js';
 import { INDEXED_BELOW_KEY } from './reading-index.js';
 import { applyRetention } from './retention.js';
@@ -51,6 +52,24 @@ function answers(store: Store, sensorId: string, cutTs: number) {
 }
 const indexRows = (store: Store) => store.db.prepare('SELECT sensor_id, metric, ts, id FROM reading_index ORDER BY id').raw().all();
 const readingRows = (store: Store) => store.db.prepare('SELECT sensor_id, metric, ts, id FROM readings ORDER BY id').raw().all();
+
+/** A database at schema version 6 (the SQL index) holding `n` readings. */
+function version6(n: number): string {
+  const file = dbFile();
+  const old = new Database(file);
+  old.pragma('journal_mode = WAL');
+  for (const [version, sql] of MIGRATIONS.slice(0, -1).entries()) {
+    old.exec(sql);
+    old.pragma(`user_version = ${version + 1}`);
+  }
+  const insert = old.prepare(`INSERT INTO readings (sensor_id, metric, value, unit, ts, ts_from_arrival, quality, source, received_at, lateness)
+    VALUES (?, 'pm25', 1, 'ugm3', ?, 0, 'good', 't', 0, 'on_time')`);
+  old.transaction(() => {
+    for (let i = 0; i < n; i++) insert.run(`s${i % 9}`, (i * 37) % n);
+  })();
+  old.close();
+  return file;
+}
 
 describe('the readings index (reading_index, written a key at a time)', () => {
   it('keeps a key\'s entries waiting until it has a page\'s worth, then writes them in one commit', () => {
@@ -142,21 +161,22 @@ describe('the readings index (reading_index, written a key at a time)', () => {
   });
 
   it('migrates a database with the old SQL index: every reading indexed, the index dropped, the bound past the newest', () => {
-    const file = dbFile();
-    const old = new Database(file);
-    old.pragma('journal_mode = WAL');
-    for (const [version, sql] of MIGRATIONS.slice(0, -1).entries()) {
-      old.exec(sql);
-      old.pragma(`user_version = ${version + 1}`);
-    }
-    const insert = old.prepare(`INSERT INTO readings (sensor_id, metric, value, unit, ts, ts_from_arrival, quality, source, received_at, lateness)
-      VALUES (?, 'pm25', 1, 'ugm3', ?, 0, 'good', 't', 0, 'on_time')`);
-    for (let i = 0; i < 500; i++) insert.run(`s${i % 9}`, (i * 37) % 500);
-    old.close();
-    const store = open(file);
+    const store = open(version6(500));
     expect(indexRows(store)).toEqual(readingRows(store));
     expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'readings_by_key_ts'").pluck().get()).toBe(0);
     expect(store.getMeta(INDEXED_BELOW_KEY)).toBe('501');
     expect(store.unindexedAtOpen).toBe(0);
+  });
+
+  it('a migration that runs out of room fails whole, names itself, and leaves the old schema to start from', () => {
+    const file = version6(20_000);
+    const db = new Database(file);
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    expect(() => migrate(db)).toThrow(/storage is full: schema migration 7 of 7 failed: database or disk is full; the database is as before/);
+    expect(db.pragma('user_version', { simple: true })).toBe(6);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('readings_by_key_ts', 'reading_index')").pluck().get()).toBe(1);
+    db.close();
+    const store = open(file);
+    expect(indexRows(store)).toEqual(readingRows(store));
   });
 });
