@@ -98,7 +98,14 @@ export class ReadingIndex {
   }
 
   committed(): void {
-    for (const [key, n] of this.flushing) key.ids.splice(0, n);
+    for (const [key, n] of this.flushing) {
+      key.ids.splice(0, n);
+      if (key.ids.length > 0) continue;
+      // a key with nothing waiting is dropped: a feed of short-lived ids (vehicles) would otherwise keep one each
+      const metrics = this.pending.get(key.sensorId);
+      metrics?.delete(key.metric);
+      if (metrics?.size === 0) this.pending.delete(key.sensorId);
+    }
     this.flushing = [];
   }
 
