@@ -128,7 +128,7 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
    * commit interval, not two. aedes counts the extra packets in the same batch. Clients are read while `hasRoom`
    * (the commit's batch is under store.maxBatchReadings); the rest wait for the next commit.
    */
-  readWaiting(hasRoom: () => boolean = () => true): void {
+  readWaiting(hasRoom: () => boolean): void {
     if (this.waiting.size === 0) return;
     const clients = [...this.waiting];
     this.waiting.clear();

@@ -276,7 +276,7 @@ export class Pipeline {
       this.metrics.pendingReadings.set(this.pendingReadings);
       // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
       // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
-      if (this.pendingReadings >= this.options.maxBatchReadings) this.flush();
+      if (!this.hasRoom()) this.flush();
       else if (!this.flushScheduled) this.scheduleFlush(this.pacing.delayMs(this.pendingReadings));
       else if (this.flushScheduled.lingering) {
         // readings waiting or a rising rate can bring the commit forward, by a millisecond or more

@@ -4,7 +4,7 @@ import type { SqliteDatabase } from './database.js';
 export type StoredReading = Reading & { id: number };
 
 /** A stored reading as the window engine takes it, with its row id (`r`: the readings table's alias). */
-export const readingColumns = (r = 'readings') => `${r}.id, ${r}.sensor_id AS sensorId, ${r}.metric, ${r}.value, ${r}.unit, ${r}.ts,
+const readingColumns = (r = 'readings') => `${r}.id, ${r}.sensor_id AS sensorId, ${r}.metric, ${r}.value, ${r}.unit, ${r}.ts,
   ${r}.ts_from_arrival = 1 AS tsFromArrival, ${r}.quality, ${r}.source, ${r}.received_at AS receivedAt`;
 
 export const INDEXED_BELOW_KEY = 'readings.indexedBelow';
@@ -14,6 +14,12 @@ const FLUSH_AT_ENTRIES = 64;
 const SWEEP_EVERY_READINGS = 5_000;
 /** …so a restart after a crash re-indexes at most about this many readings (`recover`). */
 const MAX_LAG_READINGS = 20_000;
+
+/** The store's `meta` rows, where the bound lives. */
+export interface MetaAccess {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
 
 interface PendingKey {
   readonly sensorId: string;
@@ -38,32 +44,29 @@ export class ReadingIndex {
   private sweepAtId = 0;
   private readonly statements;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteDatabase, private readonly meta: MetaAccess) {
     const indexed = `FROM reading_index i JOIN readings r ON r.id = i.id WHERE i.sensor_id = ? AND i.metric = ?`;
     this.statements = {
       insertFrom: db.prepare('INSERT OR IGNORE INTO reading_index (sensor_id, metric, ts, id) SELECT sensor_id, metric, ts, id FROM readings WHERE id = ?'),
       idsSince: db.prepare('SELECT id, sensor_id, metric FROM readings WHERE id >= ? ORDER BY id').raw(true),
       deleteUpTo: db.prepare('DELETE FROM reading_index WHERE (sensor_id, metric, ts, id) IN (SELECT sensor_id, metric, ts, id FROM readings WHERE id <= ?)'),
-      maxId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM readings'),
       row: db.prepare(`SELECT ${readingColumns()} FROM readings WHERE id = ? AND sensor_id = ? AND metric = ?`),
       latestBefore: db.prepare(`SELECT ${readingColumns('r')} ${indexed} AND i.ts < ? ORDER BY i.ts DESC LIMIT 1`),
       newestTs: db.prepare('SELECT max(ts) AS ts FROM reading_index WHERE sensor_id = ? AND metric = ?'),
       between: db.prepare(`SELECT ${readingColumns('r')} ${indexed} AND i.ts >= ? AND i.ts < ? AND i.id < ?`),
       newestSince: db.prepare(`SELECT ${readingColumns('r')} ${indexed} AND i.ts >= ? ORDER BY i.ts DESC LIMIT ?`),
-      getBound: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
-      setBound: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
   }
 
   /** At open: readings a crash left out of reading_index (above the bound) wait like new ones; no write, so a full disk opens. */
-  recover(): number {
-    const bound = Number(this.statements.getBound.get(INDEXED_BELOW_KEY) ?? 0);
+  recover(maxId: number): number {
+    const bound = Number(this.meta.get(INDEXED_BELOW_KEY) ?? 0);
     let waiting = 0;
     for (const [id, sensorId, metric] of this.statements.idsSince.iterate(bound) as Iterable<[number, string, string]>) {
       this.added(sensorId, metric, id);
       waiting++;
     }
-    this.lastId = (this.statements.maxId.get() as { id: number }).id;
+    this.lastId = maxId;
     return waiting;
   }
 
@@ -93,7 +96,7 @@ export class ReadingIndex {
     let bound = this.lastId + 1;
     const flushed = new Set(this.flushing.map(([key]) => key));
     for (const key of this.keys()) if (key.ids.length && !flushed.has(key)) bound = Math.min(bound, key.ids[0]!);
-    this.statements.setBound.run(INDEXED_BELOW_KEY, String(bound));
+    this.meta.set(INDEXED_BELOW_KEY, String(bound));
     this.sweepAtId = this.lastId + SWEEP_EVERY_READINGS;
   }
 

@@ -82,8 +82,6 @@ export class Store {
   constructor(file: string, options: { maxBytes?: number } = {}) {
     this.db = openDatabase(file, options);
     const db = this.db;
-    this.readingIndex = new ReadingIndex(db);
-    this.unindexedAtOpen = this.readingIndex.recover();
     this.statements = {
       insertReading: db.prepare(`INSERT INTO readings (sensor_id, metric, value, unit, ts, ts_from_arrival, quality, source, received_at, lateness)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -113,6 +111,8 @@ export class Store {
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
     };
+    this.readingIndex = new ReadingIndex(db, { get: (key) => this.getMeta(key), set: (key, value) => this.setMeta(key, value) });
+    this.unindexedAtOpen = this.readingIndex.recover(this.readingIdRange().max);
   }
 
   /** Every write goes through here: the readings index's waiting entries are written at a transaction's end. */
