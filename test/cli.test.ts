@@ -23,6 +23,11 @@ async function cliWithEnv(env: Record<string, string>, ...args: string[]): Promi
 }
 
 describe('ucid-gateway CLI', () => {
+  it('runs as `npx ucid-gateway`, as the README has it (the built bin is executable)', async () => {
+    const { stdout } = await run('npx', ['--no-install', 'ucid-gateway', 'check-config', path.join(REPO_ROOT, 'examples', 'site.yaml')], { cwd: REPO_ROOT });
+    expect(stdout).toMatch(/site\.yaml: ok \(\d+ sensors, \d+ drivers\)/);
+  });
+
   it('check-config accepts the shipped examples', async () => {
     for (const example of ['demo.yaml', 'site.yaml']) {
       const result = await cli('check-config', path.join(REPO_ROOT, 'examples', example));
