@@ -1,5 +1,7 @@
 const ARRIVAL_RATE_TAU_MS = 1_000;
 const ARRIVAL_RATE_MIN_SAMPLE_MS = 50;
+/** A sample this many times the weighted rate replaces it: a step from idle is followed in 50 ms, not ~1 s. */
+const ARRIVAL_RATE_STEP_FACTOR = 2;
 
 export interface CommitPacingOptions {
   /** store.groupCommitDelay: the least a commit waits (0: once the I/O already read is handled). */
@@ -21,9 +23,11 @@ export class CommitPacing {
   private lastCommitAt = -Infinity;
   private arrivalRate = 0;
   private arrivalsSinceSample = 0;
-  private rateSampledAt = performance.now();
+  private rateSampledAt: number;
 
-  constructor(private readonly options: CommitPacingOptions) {}
+  constructor(private readonly options: CommitPacingOptions, now = performance.now()) {
+    this.rateSampledAt = now;
+  }
 
   arrived(inputs: number): void {
     this.arrivalsSinceSample += inputs;
@@ -45,8 +49,9 @@ export class CommitPacing {
   private sampleArrivalRate(now: number): number {
     const elapsedMs = now - this.rateSampledAt;
     if (elapsedMs < ARRIVAL_RATE_MIN_SAMPLE_MS) return this.arrivalRate;
-    const weight = 1 - Math.exp(-elapsedMs / ARRIVAL_RATE_TAU_MS);
-    this.arrivalRate += weight * ((1000 * this.arrivalsSinceSample) / elapsedMs - this.arrivalRate);
+    const sampled = (1000 * this.arrivalsSinceSample) / elapsedMs;
+    if (sampled > ARRIVAL_RATE_STEP_FACTOR * this.arrivalRate) this.arrivalRate = sampled;
+    else this.arrivalRate += (1 - Math.exp(-elapsedMs / ARRIVAL_RATE_TAU_MS)) * (sampled - this.arrivalRate);
     this.arrivalsSinceSample = 0;
     this.rateSampledAt = now;
     return this.arrivalRate;
