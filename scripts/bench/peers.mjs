@@ -1,12 +1,13 @@
 // Starts each peer as its own process on a free loopback port and stops it again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
+import { removeAtExit, settleDiskOnce } from './disk-settle.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -91,7 +92,9 @@ export const BENCH_MQTT = Object.freeze({ host: '127.0.0.1', port: 0, allowAnony
  * and BENCH_GATEWAY_CONFIG (JSON, e.g. '{"store":{"minCommitInterval":"5ms"}}') over both, top-level keys whole.
  */
 export async function startGateway(config = {}) {
+  settleDiskOnce();
   const dir = mkdtempSync(path.join(tmpdir(), 'ucid-bench-'));
+  removeAtExit(dir);
   const file = path.join(dir, 'gateway.json');
   writeFileSync(file, JSON.stringify({
     gateway: { id: 'gw-bench', dataDir: dir, logLevel: 'info' },
@@ -120,8 +123,9 @@ export async function startGateway(config = {}) {
   const stop = stopper(child);
   /** The gateway's own view from /metrics: Prometheus text. */
   const metrics = async () => (ready.httpPort ? (await fetch(`http://127.0.0.1:${ready.httpPort}/metrics`)).text() : '');
-  // each run's database (tens of MB to GBs) goes with it: a session of runs had filled /tmp with 36 GB
-  return { name: 'gateway', port, httpPort: ready.httpPort, pid: child.pid, dir, delivered, metrics, stop: async () => { db?.close(); await stop(); rmSync(dir, { recursive: true, force: true }); } };
+  // each run's database (tens of MB to GBs) goes when the script exits (a session of runs had filled /tmp with 36
+  // GB), not at stop: deleting it then stalled the next run's fsyncs (disk-settle.mjs)
+  return { name: 'gateway', port, httpPort: ready.httpPort, pid: child.pid, dir, delivered, metrics, stop: async () => { db?.close(); await stop(); } };
 }
 
 /** `gatewayMemory`: with the gateway's memory settings (V8 flags, mqtt-packet's number cache off, the unit's node flags and malloc settings). */
