@@ -33,6 +33,14 @@ describe('CommitPacing', () => {
     expect(drive(pacing, 5_000, 5_050, 10)).toBeLessThanOrEqual(3);
   });
 
+  it('takes a burst at a high rate (a backlog read after a stall) into the weighting only', () => {
+    const pacing = new CommitPacing(DEFAULTS, 0);
+    drive(pacing, 0, 3_000, 10); // 10,000/s: 2.5 ms
+    pacing.arrived(1_500); // 50 ms' worth three times over
+    pacing.commitStarted(3_050);
+    expect(pacing.delayMs(1, 3_050)).toBe(3); // replaced by 30,000/s it would be 1
+  });
+
   it('does not jump on a steady rate\'s jitter, and follows a falling rate over about a second', () => {
     const pacing = new CommitPacing(DEFAULTS, 0);
     drive(pacing, 0, 3_000, 1);

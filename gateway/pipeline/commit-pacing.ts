@@ -1,6 +1,10 @@
 const ARRIVAL_RATE_TAU_MS = 1_000;
 const ARRIVAL_RATE_MIN_SAMPLE_MS = 50;
-/** A sample this many times the weighted rate replaces it: a step from idle is followed in 50 ms, not ~1 s. */
+/**
+ * While the weighted rate is too low to shorten the interval, a sample this many times it replaces it: a step from
+ * idle is followed in 50 ms, not ~1 s. Above that only the weighting: a backlog read after a stall is a burst of
+ * arrivals, not a faster rate, and a jump to it halved every batch and raised the CPU (docs/benchmarks.md).
+ */
 const ARRIVAL_RATE_STEP_FACTOR = 2;
 
 export interface CommitPacingOptions {
@@ -50,7 +54,9 @@ export class CommitPacing {
     const elapsedMs = now - this.rateSampledAt;
     if (elapsedMs < ARRIVAL_RATE_MIN_SAMPLE_MS) return this.arrivalRate;
     const sampled = (1000 * this.arrivalsSinceSample) / elapsedMs;
-    if (sampled > ARRIVAL_RATE_STEP_FACTOR * this.arrivalRate) this.arrivalRate = sampled;
+    const { minCommitIntervalMs = 0, readingsPerCommit = Infinity } = this.options;
+    const idle = this.arrivalRate < (1000 * readingsPerCommit) / minCommitIntervalMs;
+    if (idle && sampled > ARRIVAL_RATE_STEP_FACTOR * this.arrivalRate) this.arrivalRate = sampled;
     else this.arrivalRate += (1 - Math.exp(-elapsedMs / ARRIVAL_RATE_TAU_MS)) * (sampled - this.arrivalRate);
     this.arrivalsSinceSample = 0;
     this.rateSampledAt = now;
