@@ -1,7 +1,8 @@
 // Deleting a big file on a disk mounted with `discard` (this machine's root) stalls fsyncs for a while after:
-// 400 MB deleted, then syncs of up to 360 ms for ~20 s (docs/benchmarks.md "The disk between runs"). A run that
-// starts then measures the last run's clean-up, so the gateways' data directories go when the script exits, and
-// each script waits for the disk to be calm before its first gateway starts.
+// 400 MB deleted, then syncs of up to 360 ms for ~20 s; a few GB, minutes of syncs up to 0.5 s between calm
+// stretches of several seconds (docs/benchmarks.md "The disk between runs"). A run that starts then measures the
+// last run's clean-up, so the gateways' data directories go when the script exits, and each script waits for
+// 10 s without a slow fsync before its first gateway starts.
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,7 @@ export function removeAtExit(dir) {
  * Appends 16 KiB and fdatasyncs ~300 times a second in a scratch file under `dir` until `calmMs` pass with no
  * sync over `slowMs` (at most `maxMs`); how long that took and the slow syncs seen.
  */
-export function settleDisk({ dir = tmpdir(), calmMs = 3_000, maxMs = 60_000, slowMs = 10 } = {}) {
+export function settleDisk({ dir = tmpdir(), calmMs = 10_000, maxMs = 180_000, slowMs = 10 } = {}) {
   const scratch = mkdtempSync(path.join(dir, 'ucid-settle-'));
   const fd = openSync(path.join(scratch, 'probe'), 'w');
   const frame = Buffer.alloc(16 * 1024, 7);
