@@ -121,6 +121,26 @@ describe('authentication and ACL', () => {
     expect(sec.checkSubscribe(anon, 'public/news')).toBe(true);
   });
 
+  it('answers a connection\'s repeated topics from the policy in force: a replaced policy is asked again', async () => {
+    const hash = await hashPassword('pw');
+    const config = { auth: { users: [{ username: 'air-1', passwordHash: hash }] }, allowAnonymous: false, limits: LIMITS, topicPrefix: 'sensors' } as MqttSecurityConfig;
+    const { sec, refused } = security(config);
+    const c = client('air-1-client');
+    await sec.authenticate(c, 'air-1', Buffer.from('pw'));
+    for (let i = 0; i < 300; i++) expect(sec.checkPublish(c, `sensors/m${i}/air-1`)).toBeNull(); // past the 256 kept
+    expect(sec.checkPublish(c, 'sensors/m1/air-1')).toBeNull();
+    expect(sec.checkPublish(c, 'sensors/m1/air-2')).toBe('acl_publish');
+    expect(sec.checkPublish(c, 'sensors/m1/air-2')).toBe('acl_publish'); // refused and counted each time
+    expect(refused).toEqual(['acl_publish', 'acl_publish']);
+
+    sec.replacePolicy(buildPolicy({ ...config, acl: [{ anonymous: false, publish: ['sensors/m1/+'], subscribe: [] }] }, process.cwd()).policy);
+    expect(sec.checkPublish(c, 'sensors/m1/air-2')).toBeNull();
+    expect(sec.checkPublish(c, 'sensors/m2/air-1')).toBe('acl_publish');
+    const other = client('air-1-other');
+    await sec.authenticate(other, 'air-1', Buffer.from('pw'));
+    expect(sec.checkPublish(other, 'sensors/m2/air-1')).toBe('acl_publish');
+  });
+
   it('delays publishes beyond the per-client rate', async () => {
     const { sec } = security({ allowAnonymous: true, limits: { ...LIMITS, publishRate: { perSecond: 10, burst: 2 } } });
     const c = client('fast');

