@@ -72,8 +72,17 @@ async function start(configFlag: string | undefined): Promise<void> {
   }
 }
 
+/** `ucid-gateway scores | head -3`: a reader that closed the pipe ends the output, as with any Unix tool, not a stack trace. */
+function endQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== 'start') endQuietlyOnClosedStdout();
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true,
     options: {

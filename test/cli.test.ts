@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,16 @@ describe('ucid-gateway CLI', () => {
   it('runs as `npx ucid-gateway`, as the README has it (the built bin is executable)', async () => {
     const { stdout } = await run('npx', ['--no-install', 'ucid-gateway', 'check-config', path.join(REPO_ROOT, 'examples', 'site.yaml')], { cwd: REPO_ROOT });
     expect(stdout).toMatch(/site\.yaml: ok \(\d+ sensors, \d+ drivers\)/);
+  });
+
+  it('ends quietly when its reader closes the pipe (`scores | head -3`), with no stack trace', async () => {
+    const child = spawn(process.execPath, [CLI, 'check-config', path.join(REPO_ROOT, 'examples', 'site.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the command writes a line
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('check-config accepts the shipped examples', async () => {
