@@ -12,9 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { stats } from './stats.mjs';
+import { UNIT_MALLOC_ENV, UNIT_NODE_ARGS } from './peers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/gateway/cli.js');
+// as the unit starts it (its node flags and malloc settings), then BENCH_GATEWAY_NODE_ARGS
+const NODE_ARGS = [...UNIT_NODE_ARGS, ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 const TARGET_BYTES = Number(process.env.BENCH_DB_GIB ?? 1) * 1024 ** 3;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CACHE = path.join(os.tmpdir(), 'ucid-startup-bench');
@@ -110,7 +113,7 @@ function startOnce(dataDir) {
       }));
       const t0 = process.hrtime.bigint();
       const ms = () => Number(process.hrtime.bigint() - t0) / 1e6;
-      const child = spawn(process.execPath, [CLI, 'start', '--config', config], { env: { ...process.env, NOTIFY_SOCKET: sock }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [...NODE_ARGS, CLI, 'start', '--config', config], { env: { ...UNIT_MALLOC_ENV, ...process.env, NOTIFY_SOCKET: sock }, stdio: ['ignore', 'pipe', 'inherit'] });
       const result = { readyLogMs: null, notifyMs: null, rebuilt: null, from: null };
       const finish = () => {
         if (result.readyLogMs === null || result.notifyMs === null) return;
