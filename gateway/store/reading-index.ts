@@ -24,7 +24,7 @@ export interface MetaAccess {
 interface PendingKey {
   readonly sensorId: string;
   readonly metric: string;
-  /** Row ids not yet in reading_index, oldest first; a rolled-back id may linger and is skipped where read. */
+  /** Row ids not yet in reading_index, oldest first; a rolled-back id may linger (or repeat) and is skipped where read. */
   readonly ids: number[];
 }
 
@@ -47,10 +47,11 @@ export class ReadingIndex {
   constructor(db: SqliteDatabase, private readonly meta: MetaAccess) {
     const indexed = `FROM reading_index i JOIN readings r ON r.id = i.id WHERE i.sensor_id = ? AND i.metric = ?`;
     this.statements = {
-      insertFrom: db.prepare('INSERT OR IGNORE INTO reading_index (sensor_id, metric, ts, id) SELECT sensor_id, metric, ts, id FROM readings WHERE id = ?'),
+      insertFrom: db.prepare(`INSERT OR IGNORE INTO reading_index (sensor_id, metric, ts, id) SELECT sensor_id, metric, ts, id FROM readings
+        WHERE id IN (SELECT value FROM json_each(?))`),
       idsSince: db.prepare('SELECT id, sensor_id, metric FROM readings WHERE id >= ? ORDER BY id').raw(true),
       deleteUpTo: db.prepare('DELETE FROM reading_index WHERE (sensor_id, metric, ts, id) IN (SELECT sensor_id, metric, ts, id FROM readings WHERE id <= ?)'),
-      row: db.prepare(`SELECT ${readingColumns()} FROM readings WHERE id = ? AND sensor_id = ? AND metric = ?`),
+      rows: db.prepare(`SELECT ${readingColumns()} FROM readings WHERE id IN (SELECT value FROM json_each(?)) AND sensor_id = ? AND metric = ?`),
       latestBefore: db.prepare(`SELECT ${readingColumns('r')} ${indexed} AND i.ts < ? ORDER BY i.ts DESC LIMIT 1`),
       newestTs: db.prepare('SELECT max(ts) AS ts FROM reading_index WHERE sensor_id = ? AND metric = ?'),
       between: db.prepare(`SELECT ${readingColumns('r')} ${indexed} AND i.ts >= ? AND i.ts < ? AND i.id < ?`),
@@ -88,7 +89,7 @@ export class ReadingIndex {
       for (const key of this.keys()) if (key.ids.length && key.ids[0]! <= behind) this.due.add(key);
     }
     for (const key of this.due) {
-      for (const id of key.ids) this.statements.insertFrom.run(id);
+      this.statements.insertFrom.run(JSON.stringify(key.ids));
       this.flushing.push([key, key.ids.length]);
     }
     this.due.clear();
@@ -159,12 +160,7 @@ export class ReadingIndex {
   private waitingRows(sensorId: string, metric: string): StoredReading[] {
     const key = this.pending.get(sensorId)?.get(metric);
     if (!key) return [];
-    const rows: StoredReading[] = [];
-    for (const id of new Set(key.ids)) {
-      const row = this.statements.row.get(id, sensorId, metric) as StoredReading | undefined;
-      if (row) rows.push(row);
-    }
-    return rows;
+    return this.statements.rows.all(JSON.stringify(key.ids), sensorId, metric) as StoredReading[];
   }
 
   private *keys(): Iterable<PendingKey> {
