@@ -9,14 +9,18 @@
  *   (docs/benchmarks.md "Memory against throughput").
  * - mqtt-packet's 65,536 pre-built 2-byte buffers for packet ids (~6 MiB of heap, made on the first packet):
  *   off; a PUBACK allocates its 2 bytes instead.
+ * - The `debug` package's loggers that DEBUG leaves off: no arguments array a call (gateway/quiet-debug.ts).
  *
  * UCID_NODE_DEFAULT_MEMORY=1 leaves all of them at Node's defaults (to compare).
  */
 import { createRequire } from 'node:module';
 import { applyV8MemoryFlags } from './v8-memory-flags.js';
+import { quietDisabledDebugLoggers } from './quiet-debug.js';
 
 if (process.env.UCID_NODE_DEFAULT_MEMORY !== '1') {
   applyV8MemoryFlags();
-  const mqttPacket = createRequire(import.meta.url)('mqtt-packet') as { writeToStream: { cacheNumbers: boolean } };
+  const require = createRequire(import.meta.url);
+  quietDisabledDebugLoggers(require.resolve('mqtt-packet'));
+  const mqttPacket = require('mqtt-packet') as { writeToStream: { cacheNumbers: boolean } };
   mqttPacket.writeToStream.cacheNumbers = false;
 }
