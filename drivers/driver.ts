@@ -46,7 +46,8 @@ export interface EmbeddedBrokerPort {
   /** Where sensors publish: `{sensorTopicPrefix}/{metric}/{sensorId}`. */
   readonly sensorTopicPrefix: string;
   readonly maxPayloadBytes: number;
-  onPublish(handler: (topic: string, payload: Buffer, qos: 0 | 1 | 2, clientId: string) => Promise<void>): void;
+  /** The handler's promise (none: nothing to wait for) settles when the publish may be acknowledged. */
+  onPublish(handler: (topic: string, payload: Buffer, qos: 0 | 1 | 2, clientId: string) => Promise<void> | undefined): void;
 }
 
 export interface Driver {

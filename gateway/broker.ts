@@ -58,11 +58,19 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
     let broker: EmbeddedBroker | null = null;
     const { security } = options;
     const ingest = (client: Client, packet: PublishPacket, callback: (error?: Error | null) => void) => {
-      broker!.dispatch(client, packet).then(() => callback(null), (err: Error) => {
+      const refused = (err: Error) => {
         if (packet.qos === 0) return callback(null);
         log.warn({ clientId: client.id, topic: packet.topic, err: err.message }, 'publish refused; the client will retry');
         callback(err);
-      });
+      };
+      let done: Promise<void> | undefined;
+      try {
+        done = broker!.dispatch(client, packet);
+      } catch (err) {
+        return refused(err as Error);
+      }
+      if (done) done.then(() => callback(null), refused);
+      else callback(null);
     };
     const aedes = await Aedes.createBroker({
       maxTopicLevels: options.maxTopicLevels,
@@ -165,9 +173,11 @@ export class EmbeddedBroker implements EmbeddedBrokerPort {
     this.tlsServer?.setSecureContext(options);
   }
 
-  private async dispatch(client: Client, packet: PublishPacket): Promise<void> {
-    if (packet.topic.startsWith('$SYS/')) return;
+  /** With one handler (the mqtt driver) its promise as it is: no async wrapper a publish. */
+  private dispatch(client: Client, packet: PublishPacket): Promise<void> | undefined {
+    if (packet.topic.startsWith('$SYS/')) return undefined;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    for (const handler of this.handlers) await handler(packet.topic, payload, packet.qos, client.id);
+    if (this.handlers.length === 1) return this.handlers[0]!(packet.topic, payload, packet.qos, client.id);
+    return this.handlers.reduce<Promise<void>>((done, handler) => done.then(() => handler(packet.topic, payload, packet.qos, client.id)), Promise.resolve());
   }
 }

@@ -9,8 +9,9 @@ export const createDriver: DriverFactory<MqttDriverConfig> = (config, context): 
   const prefix = `${config.topicPrefix}/`;
   const quarantined = new SampledLog(context.log);
 
-  async function onPublish(topic: string, payload: Buffer, qos: 0 | 1 | 2, clientId: string): Promise<void> {
-    if (!topic.startsWith(prefix)) return;
+  /** Not async: the pipeline's promise is returned as it is, one promise a publish fewer. */
+  function onPublish(topic: string, payload: Buffer, qos: 0 | 1 | 2, clientId: string): Promise<void> | undefined {
+    if (!topic.startsWith(prefix)) return undefined;
     const receivedAt = Date.now();
     const limit = context.embeddedBroker?.maxPayloadBytes ?? Infinity;
     const parsed = payload.length > limit
@@ -19,8 +20,7 @@ export const createDriver: DriverFactory<MqttDriverConfig> = (config, context): 
     if (!parsed.ok) {
       context.countError('payload');
       quarantined.warn(topic, { topic, clientId, reason: parsed.reason }, 'payload quarantined');
-      await context.reject({ source: config.name, reason: parsed.reason, origin: topic, payload: payload.subarray(0, 1024) });
-      return;
+      return context.reject({ source: config.name, reason: parsed.reason, origin: topic, payload: payload.subarray(0, 1024) });
     }
     const readings: Reading[] = parsed.values.map((v) => ({
       sensorId: v.sensorId,
@@ -34,7 +34,7 @@ export const createDriver: DriverFactory<MqttDriverConfig> = (config, context): 
       receivedAt,
     }));
     context.markReading(receivedAt);
-    await context.submit(readings, { sheddable: qos === 0 });
+    return context.submit(readings, { sheddable: qos === 0 });
   }
 
   return {

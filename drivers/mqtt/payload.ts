@@ -21,11 +21,11 @@ const MULTI_METRIC_LEVEL = 'all';
  * is ignored; `all` by convention). `ts` is epoch ms, or an ISO 8601 string.
  */
 export function parseSensorMessage(prefix: string, topic: string, payload: Buffer): PayloadParse {
-  const levels = topic.split('/');
-  const prefixLevels = prefix.split('/');
-  if (levels.length !== prefixLevels.length + 2) return { ok: false, reason: `topic must be ${prefix}/{metric}/{sensorId}` };
-  const metric = levels[prefixLevels.length]!;
-  const sensorId = levels[prefixLevels.length + 1]!;
+  const metricAt = startOfLevel(topic, levelCount(prefix));
+  const sensorAt = metricAt < 0 ? -1 : topic.indexOf('/', metricAt) + 1;
+  if (sensorAt <= 0 || topic.includes('/', sensorAt)) return { ok: false, reason: `topic must be ${prefix}/{metric}/{sensorId}` };
+  const metric = topic.slice(metricAt, sensorAt - 1);
+  const sensorId = topic.slice(sensorAt);
   if (!sensorId) return { ok: false, reason: 'topic has an empty sensor id' };
   if (payload.length === 0) return { ok: false, reason: 'empty payload' };
 
@@ -62,6 +62,23 @@ export function parseSensorMessage(prefix: string, topic: string, payload: Buffe
   if (typeof record.value !== 'number') return { ok: false, reason: 'value must be a number' };
   if (record.unit !== undefined && typeof record.unit !== 'string') return { ok: false, reason: 'unit must be a string' };
   return single(sensorId, metric, record.value, record.unit as string | undefined, ts, quality as Quality);
+}
+
+/** Topic levels are found by index, not split: a split made an array and a string per level on every publish. */
+function levelCount(prefix: string): number {
+  let levels = 1;
+  for (let i = prefix.indexOf('/'); i >= 0; i = prefix.indexOf('/', i + 1)) levels++;
+  return levels;
+}
+
+/** Where level `n` (0-based) of `topic` starts; -1 when it has fewer. */
+function startOfLevel(topic: string, n: number): number {
+  let at = 0;
+  for (let level = 0; level < n; level++) {
+    at = topic.indexOf('/', at) + 1;
+    if (at === 0) return -1;
+  }
+  return at;
 }
 
 function single(sensorId: string, metric: string, value: number, unit: string | undefined, ts: number | undefined, quality: Quality): PayloadParse {

@@ -29,15 +29,16 @@ function setup() {
   // The next `n` transactions run their work and then fail at commit, as SQLITE_FULL does.
   const original = store.transaction.bind(store);
   let failures = 0;
+  let failWith = 'SQLITE_FULL';
   store.transaction = <T>(work: () => T): T => {
     if (failures <= 0) return original(work);
     failures--;
     return original(() => {
       work();
-      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      throw Object.assign(new Error(`commit failed (${failWith})`), { code: failWith });
     });
   };
-  return { ...built, store, failNext: (n: number) => void (failures = n) };
+  return { ...built, store, failNext: (n: number, code = 'SQLITE_FULL') => void ((failures = n), (failWith = code)) };
 }
 
 const WINDOW = 300_000;
@@ -58,6 +59,21 @@ describe('pipeline after a failed commit', () => {
     await pipeline.submit([reading(start + WINDOW + 60_000, 10)]);
     const row = store.db.prepare("SELECT count FROM window_results WHERE kind = 'tumbling' AND sensor_id = 's1' AND start_ms = ?").get(start) as { count: number } | undefined;
     expect(row?.count).toBe(6_000);
+  });
+
+  it('every input waiting on a commit that fails is refused with its error; input after it commits', async () => {
+    const { pipeline, store, failNext } = setup();
+    const now = Date.now();
+    failNext(1, 'SQLITE_IOERR');
+    const waiting = [
+      pipeline.submit([reading(now - 2_000, 1)]),
+      pipeline.submit([reading(now - 1_000, 2), reading(now - 900, 3)]),
+      pipeline.reject({ source: 'test', reason: 'not a number', origin: 'sensors/pm25/s1', payload: 'x' }),
+    ];
+    for (const input of waiting) await expect(input).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await Promise.all([pipeline.submit([reading(now - 500, 4)]), pipeline.reject({ source: 'test', reason: 'not a number', origin: 'sensors/pm25/s1', payload: 'y' })]);
+    expect(store.db.prepare('SELECT value FROM readings').all()).toEqual([{ value: 4 }]);
+    expect(store.db.prepare('SELECT CAST(payload AS TEXT) AS payload FROM quarantine').all()).toEqual([{ payload: 'y' }]);
   });
 
   it('a driver that went down before a failed tick still raises DataSourceDown on the next tick', () => {

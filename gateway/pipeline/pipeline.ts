@@ -30,12 +30,14 @@ export interface PipelineOptions extends CommitPacingOptions {
   space?: StoreSpace;
 }
 
-interface PendingWork {
-  readings: Reading[];
-  rejected: RejectedInput[];
+/** What every input waiting for the next commit waits on: one promise a commit, not one a call. */
+interface NextCommit {
+  readonly done: Promise<void>;
   resolve(): void;
   reject(err: Error): void;
 }
+
+const SETTLED = Promise.resolve();
 
 const REPLAY_PAGE_READINGS = 5_000;
 /** Sliding windows only feed the dashboard live: a replay neither stores nor publishes them. */
@@ -46,7 +48,9 @@ const REPLAY = Object.freeze({ replay: true, skipSliding: true });
  * Work is group-committed: one SQLite transaction per batch, and `submit` resolves only after it.
  */
 export class Pipeline {
-  private pending: PendingWork[] = [];
+  private pendingAccepted: Reading[] = [];
+  private pendingRejected: RejectedInput[] = [];
+  private nextCommit: NextCommit | null = null;
   private pendingReadings = 0;
   private flushScheduled: { lingering: boolean; dueAt: number; cancel(): void } | null = null;
   private engine: WindowEngine;
@@ -85,25 +89,25 @@ export class Pipeline {
     const full = this.spaceGate?.roomFor(now) === 'full';
     if (options.sheddable && (full || this.pendingReadings >= this.options.maxPendingReadings)) {
       for (const r of readings) this.metrics.messages.inc({ source: r.source, status: 'shed' });
-      return Promise.resolve();
+      return SETTLED;
     }
     if (full) {
       for (const r of readings) this.metrics.messages.inc({ source: r.source, status: 'refused' });
       return Promise.reject(this.spaceGate!.fullError());
     }
-    const accepted: Reading[] = [];
-    const rejected: RejectedInput[] = [];
     for (const candidate of readings) {
       const checked = this.validator.validate(candidate, now);
       const reason = checked.ok ? this.enrichProblem(checked.reading) : checked.reason;
-      if (reason === null && checked.ok) accepted.push(checked.reading);
-      else rejected.push({ source: candidate.source, reason: reason!, origin: `${candidate.sensorId}/${candidate.metric}`, payload: JSON.stringify(candidate) });
-    }
-    for (const r of rejected) {
+      if (reason === null && checked.ok) {
+        this.pendingAccepted.push(checked.reading);
+        continue;
+      }
+      const r: RejectedInput = { source: candidate.source, reason: reason!, origin: `${candidate.sensorId}/${candidate.metric}`, payload: JSON.stringify(candidate) };
       this.metrics.messages.inc({ source: r.source, status: 'rejected' });
       this.rejections.warn(`${r.source} ${r.origin}`, { source: r.source, origin: r.origin, reason: r.reason }, 'reading rejected');
+      this.pendingRejected.push(r);
     }
-    return this.enqueue(accepted, rejected);
+    return this.enqueued(readings.length);
   }
 
   /**
@@ -117,7 +121,8 @@ export class Pipeline {
   reject(input: RejectedInput): Promise<void> {
     if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
     if (this.spaceGate?.roomFor(Date.now()) === 'full') return Promise.reject(this.spaceGate.fullError());
-    return this.enqueue([], [input]);
+    this.pendingRejected.push(input);
+    return this.enqueued(1);
   }
 
   /** Closes windows of silent sensors (wall-clock idle advance) and commits what that emits. */
@@ -268,23 +273,23 @@ export class Pipeline {
     return `sensor "${reading.sensorId}" is not in the registry (ingest.unknownSensors: quarantine)`;
   }
 
-  private enqueue(readings: Reading[], rejected: RejectedInput[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ readings, rejected, resolve, reject });
-      this.pendingReadings += readings.length + rejected.length;
-      this.pacing.arrived(readings.length + rejected.length);
-      this.metrics.pendingReadings.set(this.pendingReadings);
-      // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
-      // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
-      if (!this.hasRoom()) this.flush();
-      else if (!this.flushScheduled) this.scheduleFlush(this.pacing.delayMs(this.pendingReadings));
-      else if (this.flushScheduled.lingering) {
-        // readings waiting or a rising rate can bring the commit forward, by a millisecond or more
-        const now = performance.now();
-        const delayMs = this.pacing.delayMs(this.pendingReadings, now);
-        if (now + delayMs <= this.flushScheduled.dueAt - 1) this.scheduleFlush(delayMs, now);
-      }
-    });
+  /** `inputs` were just added to pendingAccepted/pendingRejected: the promise of the commit that takes them. */
+  private enqueued(inputs: number): Promise<void> {
+    const next = (this.nextCommit ??= deferred());
+    this.pendingReadings += inputs;
+    this.pacing.arrived(inputs);
+    this.metrics.pendingReadings.set(this.pendingReadings);
+    // at the cap, commit now rather than after the poll phase: a burst read in one turn otherwise made one
+    // batch of 700–1,700 readings, 10–46 ms commits, stalls of 30–140 ms (docs/benchmarks.md "Latency")
+    if (!this.hasRoom()) this.flush();
+    else if (!this.flushScheduled) this.scheduleFlush(this.pacing.delayMs(this.pendingReadings));
+    else if (this.flushScheduled.lingering) {
+      // readings waiting or a rising rate can bring the commit forward, by a millisecond or more
+      const now = performance.now();
+      const delayMs = this.pacing.delayMs(this.pendingReadings, now);
+      if (now + delayMs <= this.flushScheduled.dueAt - 1) this.scheduleFlush(delayMs, now);
+    }
+    return next.done;
   }
 
   /**
@@ -324,15 +329,19 @@ export class Pipeline {
     this.flushScheduled?.cancel();
     this.flushScheduled = null;
     this.pacing.commitStarted();
-    const work = this.pending;
-    this.pending = [];
+    const next = this.nextCommit;
+    const accepted = this.pendingAccepted;
+    const rejected = this.pendingRejected;
+    this.nextCommit = null;
+    this.pendingAccepted = [];
+    this.pendingRejected = [];
     this.pendingReadings = 0;
     this.metrics.pendingReadings.set(0);
-    if (work.length === 0) return;
+    if (!next) return;
 
     const now = Date.now();
     if (this.needsRebuild && !this.retryRebuild(now)) {
-      for (const item of work) item.reject(new GatewayError('STORE_FAILED', 'windows could not be rebuilt after a failed commit; retrying'));
+      next.reject(new GatewayError('STORE_FAILED', 'windows could not be rebuilt after a failed commit; retrying'));
       return;
     }
     const committed: Reading[] = [];
@@ -345,19 +354,17 @@ export class Pipeline {
     const started = performance.now();
     try {
       ({ scores, alerts } = this.store.transaction(() => {
-        for (const item of work) {
-          for (const input of item.rejected) this.store.insertQuarantine(input, now);
-          quarantined += item.rejected.length;
-          for (const reading of item.readings) {
-            this.rememberKey(reading);
-            const outcome = this.engine.add(reading);
-            const rowId = this.store.insertReading(reading, outcome.status);
-            committed.push(reading);
-            if (outcome.status !== 'on_time') this.metrics.messages.inc({ source: reading.source, status: outcome.status });
-            for (const result of outcome.results) {
-              windows.push(result);
-              correlations.set(result, `${this.options.gatewayId}/r${rowId}`);
-            }
+        for (const input of rejected) this.store.insertQuarantine(input, now);
+        quarantined += rejected.length;
+        for (const reading of accepted) {
+          this.rememberKey(reading);
+          const outcome = this.engine.add(reading);
+          const rowId = this.store.insertReading(reading, outcome.status);
+          committed.push(reading);
+          if (outcome.status !== 'on_time') this.metrics.messages.inc({ source: reading.source, status: outcome.status });
+          for (const result of outcome.results) {
+            windows.push(result);
+            correlations.set(result, `${this.options.gatewayId}/r${rowId}`);
           }
         }
         if (quarantined) this.store.trimQuarantine(this.options.quarantineMaxRows);
@@ -373,10 +380,8 @@ export class Pipeline {
       endTimer();
       const error = classifyStoreError(err);
       this.log.error({ err, code: error.code, readings: committed.length }, 'commit failed; inputs refused and windows rebuilt');
-      for (const item of work) {
-        for (const r of item.readings) this.metrics.messages.inc({ source: r.source, status: 'failed' });
-        item.reject(error);
-      }
+      for (const r of accepted) this.metrics.messages.inc({ source: r.source, status: 'failed' });
+      next.reject(error);
       if (error.code === 'STORE_FULL') this.spaceGate?.onStoreFull(now);
       this.alerts.reload();
       this.rebuildQuietly(now);
@@ -391,10 +396,8 @@ export class Pipeline {
       this.latencyOf(r.source).observe((committedAt - r.receivedAt) / 1000);
     }
     for (const [source, n] of acceptedBySource) this.metrics.messages.inc({ source, status: 'accepted' }, n);
-    for (const item of work) {
-      for (const input of item.rejected) this.metrics.quarantined.inc({ source: input.source });
-      item.resolve();
-    }
+    for (const input of rejected) this.metrics.quarantined.inc({ source: input.source });
+    next.resolve();
     this.publish(committed, windows, scores, alerts);
   }
 
@@ -438,4 +441,14 @@ export class Pipeline {
     if (!this.needsRebuild) this.log.info('windows rebuilt after a failed commit');
     return !this.needsRebuild;
   }
+}
+
+function deferred(): NextCommit {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { done, resolve, reject };
 }

@@ -2,25 +2,37 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SpaceState, StoreSpace } from '../store/space.js';
-import { replayStartMs, type WindowSpec } from '../windows/index.js';
+import { replaySpanMs, type WindowSpec } from '../windows/index.js';
 
 /** The pipeline's side of the disk-full policy (docs/pipeline.md "Disk full"): asks, logs and exports the transitions. */
 export class SpaceGate {
+  /** nowMs minus this: the oldest arrival a rebuild replays, which reclaiming leaves alone. */
+  private readonly replaySpanMs: number;
+
   constructor(
     private readonly space: StoreSpace,
-    private readonly specs: readonly WindowSpec[],
+    specs: readonly WindowSpec[],
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.replaySpanMs = replaySpanMs(specs);
+  }
 
   /** May readings be written now? Raw readings outside the rebuild horizon may be reclaimed to make room. */
   roomFor(nowMs: number): SpaceState {
-    return this.noting(nowMs, () => this.space.check(nowMs, replayStartMs(nowMs, this.specs)));
+    const before = this.space.state;
+    const reclaimedBefore = this.space.reclaimed;
+    const state = this.space.check(nowMs, nowMs - this.replaySpanMs);
+    this.noteChange(nowMs, before, reclaimedBefore);
+    return state;
   }
 
   /** A commit failed with SQLITE_FULL. */
   onStoreFull(nowMs: number): void {
-    this.noting(nowMs, () => this.space.onFull(nowMs, replayStartMs(nowMs, this.specs)));
+    const before = this.space.state;
+    const reclaimedBefore = this.space.reclaimed;
+    this.space.onFull(nowMs, nowMs - this.replaySpanMs);
+    this.noteChange(nowMs, before, reclaimedBefore);
   }
 
   exportRoom(nowMs: number): void {
@@ -31,17 +43,15 @@ export class SpaceGate {
     return new GatewayError('STORE_FULL', 'less room than store.reserve left for the database; retry later');
   }
 
-  private noting<T>(nowMs: number, act: () => T): T {
+  /** Asked on every ingest call: no closure and no pass over the specs each time. */
+  private noteChange(nowMs: number, before: SpaceState, reclaimedBefore: number): void {
     const space = this.space;
-    const before = space.state;
-    const reclaimedBefore = space.reclaimed;
-    const result = act();
     const reclaimed = space.reclaimed - reclaimedBefore;
     if (reclaimed > 0) {
       this.metrics.storeReclaimed.inc(reclaimed);
       this.log.warn({ deleted: reclaimed, roomBytes: space.room(nowMs) }, 'store low on room: oldest raw readings outside the rebuild horizon deleted');
     }
-    if (space.state === before) return result;
+    if (space.state === before) return;
     this.metrics.storeFull.set(space.state === 'full' ? 1 : 0);
     this.exportRoom(nowMs);
     if (space.state === 'full') {
@@ -50,6 +60,5 @@ export class SpaceGate {
     } else {
       this.log.warn({ roomBytes: space.room(nowMs) }, 'store has room again: ingest resumed');
     }
-    return result;
   }
 }
