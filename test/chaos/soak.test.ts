@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GatewayProcess, REPO_ROOT } from '../support/gateway-process.js';
+import { unitLaunch } from '../support/systemd-unit.js';
 import { SHARED_KAFKA } from '../support/kafka.js';
 import { CHAOS, CHAOS_FULL, PublisherFleet, chaosSensors, log, pause, withSnapshot } from './harness.js';
 
@@ -44,13 +45,14 @@ function slope(points: Array<[number, number]>): number {
 describe('chaos: soak', () => {
   it(`${CHAOS.soakSensors} sensors at ${CHAOS.soakHz} Hz for ${CHAOS.soakMs / 60_000} min: RSS, file descriptors and CPU sampled, no growth beyond bounds`, async () => {
     const sensors = chaosSensors('soak', CHAOS.soakSensors, `${Math.round(1000 / CHAOS.soakHz)}ms`);
+    const unit = unitLaunch(); // as systemd starts it: the RSS is the field's
     const gateway = await GatewayProcess.start({
       gateway: { id: `gw-soak-${Date.now().toString(36)}`, dataDir: dir, logLevel: 'info' },
       sensors,
       windows: { defaults: { tumbling: '10s', sliding: { size: '60s', slide: '10s' }, sessionGap: '30s', allowedLateness: '2s', revisionHorizon: '2m', idleClose: '10s' } },
       store: { rawRetention: '10m' },
       ...(SHARED_KAFKA ? { sync: { enabled: true, brokers: [SHARED_KAFKA], createTopics: true, pollInterval: '200ms' } } : {}),
-    }, { dir });
+    }, { dir, nodeArgs: unit.nodeArgs, env: unit.env });
     const clients = Math.max(1, Math.ceil(CHAOS.soakSensors / 100));
     const fleet = new PublisherFleet({ sensors: sensors.map((s) => s.id), clients, rate: (CHAOS.soakSensors * CHAOS.soakHz) / clients, inflight: 50, track: false });
     const samples: Sample[] = [];

@@ -51,17 +51,18 @@ export class GatewayProcess {
   }
 
   /** Starts `ucid-gateway start --config` on `config` (dataDir defaults to a temp dir; MQTT on port 0). */
-  static async start(config: Record<string, unknown>, options: { dir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GatewayProcess> {
+  /** `nodeArgs`: node flags before the script (the unit's, for a soak: test/support/systemd-unit.ts). */
+  static async start(config: Record<string, unknown>, options: { dir?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<GatewayProcess> {
     const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'ucid-gw-'));
     const full = { ...config, gateway: { id: 'gw-test', dataDir: dir, ...(config.gateway as object) }, mqtt: { port: 0, host: '127.0.0.1', allowAnonymous: true, ...(config.mqtt as object) },
       http: { port: 0, host: '127.0.0.1', ...(config.http as object) } };
     const configFile = path.join(dir, 'gateway.yaml');
     writeFileSync(configFile, stringify(full));
-    return GatewayProcess.spawn(['start', '--config', configFile], dir, configFile, options.env);
+    return GatewayProcess.spawn(['start', '--config', configFile], dir, configFile, options.env, dir, options.nodeArgs);
   }
 
-  static async spawn(args: string[], dir: string, configFile: string, env?: NodeJS.ProcessEnv, cwd = dir): Promise<GatewayProcess> {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  static async spawn(args: string[], dir: string, configFile: string, env?: NodeJS.ProcessEnv, cwd = dir, nodeArgs: string[] = []): Promise<GatewayProcess> {
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const gateway = new GatewayProcess(child, dir, configFile);
     const ready = await gateway.waitForLog((l) => l.msg === 'gateway ready', 30_000);
     gateway.mqttPort = ready.mqttPort as number;
