@@ -1,6 +1,6 @@
 // Starts each peer as its own process on a free loopback port and stops it again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { removeAtExit, settleDiskOnce } from './disk-settle.mjs';
+import { UNIT_MALLOC_ENV, UNIT_NODE_ARGS } from '../systemd-unit.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -73,16 +74,6 @@ function stopper(child) {
     child.kill('SIGTERM');
   });
 }
-
-const UNIT_LINES = readFileSync(path.join(ROOT, 'systemd/ucid-gateway.service'), 'utf8').split('\n').map((line) => line.trim());
-/** glibc's malloc settings as systemd/ucid-gateway.service sets them (its `Environment=MALLOC_…` lines). */
-export const UNIT_MALLOC_ENV = Object.freeze(Object.fromEntries(UNIT_LINES
-  .map((line) => /^Environment=(MALLOC_\w+)=(\S+)$/.exec(line))
-  .filter(Boolean)
-  .map((m) => [m[1], m[2]])));
-/** The node flags of the unit's ExecStart (before the script), so the benchmarks start the gateway as it does. */
-export const UNIT_NODE_ARGS = Object.freeze(UNIT_LINES.find((line) => line.startsWith('ExecStart='))
-  .split(' ').slice(1).filter((arg) => arg.startsWith('--')));
 
 /** The gateway's MQTT listener in every bench (a bench that replaces `mqtt` spreads this first). */
 export const BENCH_MQTT = Object.freeze({ host: '127.0.0.1', port: 0, allowAnonymous: true });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { stats } from './stats.mjs';
-import { UNIT_MALLOC_ENV, UNIT_NODE_ARGS } from './peers.mjs';
+import { UNIT_MALLOC_ENV, UNIT_NODE_ARGS } from '../systemd-unit.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/gateway/cli.js');

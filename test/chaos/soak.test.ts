@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GatewayProcess, REPO_ROOT } from '../support/gateway-process.js';
-import { unitLaunch } from '../support/systemd-unit.js';
+import { UNIT_MALLOC_ENV, UNIT_NODE_ARGS } from '../../scripts/systemd-unit.mjs';
 import { SHARED_KAFKA } from '../support/kafka.js';
 import { CHAOS, CHAOS_FULL, PublisherFleet, chaosSensors, log, pause, withSnapshot } from './harness.js';
 
@@ -19,17 +19,21 @@ interface Sample {
   fds: number;
   cpuSeconds: number;
   acked: number;
+  /** The database file and its WAL: raw readings are bounded (rawRetention), window results and scores are kept. */
+  dbMiB: number;
 }
 
 const TICKS = 100; // USER_HZ on Linux
-function sample(pid: number, t: number, acked: number): Sample {
+function sample(pid: number, dbPath: string, t: number, acked: number): Sample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const statLine = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
   return {
     t, acked,
     rssMiB: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024,
     fds: readdirSync(`/proc/${pid}/fd`).length,
     cpuSeconds: (Number(stat[11]) + Number(stat[12])) / TICKS,
+    dbMiB: [dbPath, `${dbPath}-wal`].reduce((sum, file) => sum + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0) / 2 ** 20,
   };
 }
 
@@ -45,14 +49,13 @@ function slope(points: Array<[number, number]>): number {
 describe('chaos: soak', () => {
   it(`${CHAOS.soakSensors} sensors at ${CHAOS.soakHz} Hz for ${CHAOS.soakMs / 60_000} min: RSS, file descriptors and CPU sampled, no growth beyond bounds`, async () => {
     const sensors = chaosSensors('soak', CHAOS.soakSensors, `${Math.round(1000 / CHAOS.soakHz)}ms`);
-    const unit = unitLaunch(); // as systemd starts it: the RSS is the field's
     const gateway = await GatewayProcess.start({
       gateway: { id: `gw-soak-${Date.now().toString(36)}`, dataDir: dir, logLevel: 'info' },
       sensors,
       windows: { defaults: { tumbling: '10s', sliding: { size: '60s', slide: '10s' }, sessionGap: '30s', allowedLateness: '2s', revisionHorizon: '2m', idleClose: '10s' } },
       store: { rawRetention: '10m' },
       ...(SHARED_KAFKA ? { sync: { enabled: true, brokers: [SHARED_KAFKA], createTopics: true, pollInterval: '200ms' } } : {}),
-    }, { dir, nodeArgs: unit.nodeArgs, env: unit.env });
+    }, { dir, nodeArgs: [...UNIT_NODE_ARGS], env: { ...UNIT_MALLOC_ENV } });
     const clients = Math.max(1, Math.ceil(CHAOS.soakSensors / 100));
     const fleet = new PublisherFleet({ sensors: sensors.map((s) => s.id), clients, rate: (CHAOS.soakSensors * CHAOS.soakHz) / clients, inflight: 50, track: false });
     const samples: Sample[] = [];
@@ -62,7 +65,7 @@ describe('chaos: soak', () => {
       const started = Date.now();
       while (Date.now() - started < CHAOS.soakMs) {
         await pause(every);
-        samples.push(sample(gateway.child.pid!, (Date.now() - started) / 1000, fleet.stats.acked));
+        samples.push(sample(gateway.child.pid!, gateway.dbPath, (Date.now() - started) / 1000, fleet.stats.acked));
       }
       await fleet.detach();
       const outboxLeft = SHARED_KAFKA ? withSnapshot(gateway.dbPath, (db) => (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n) : null;
@@ -78,6 +81,7 @@ describe('chaos: soak', () => {
         readingsPerSecond: (last.acked - first.acked) / (last.t - first.t),
         rssMiB: { start: samples[0]!.rssMiB, steadyStart: first.rssMiB, end: last.rssMiB, max: Math.max(...samples.map((s) => s.rssMiB)), slopePerHour: slope(steady.map((s) => [s.t / 3600, s.rssMiB])) },
         fds: { start: samples[0]!.fds, end: last.fds, max: Math.max(...samples.map((s) => s.fds)) },
+        dbMiB: { start: samples[0]!.dbMiB, steadyStart: first.dbMiB, end: last.dbMiB, slopePerHour: slope(steady.map((s) => [s.t / 3600, s.dbMiB])) },
         cpuPercentOfOneCore: ((last.cpuSeconds - first.cpuSeconds) / (last.t - first.t)) * 100,
         outboxLeft, samples,
       };
