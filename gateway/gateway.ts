@@ -14,7 +14,7 @@ import { buildPipeline } from './pipeline/build.js';
 import { publishAlertsToBroker } from './alerts/mqtt-alerts.js';
 import { WebhookDispatcher } from './alerts/webhooks.js';
 import type { AlertStore } from './store/alert-store.js';
-import { applyRetention } from './store/retention.js';
+import { ResultRetention, applyRetention } from './store/retention.js';
 import { Store } from './store/store.js';
 import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createBrokerSecurity, buildPolicy, tlsListener, type BrokerSecurity } from './broker-security/index.js';
@@ -25,7 +25,6 @@ import { planReload } from './service/reload.js';
 import { SyncWorker } from '../sync/worker.js';
 
 const TICK_INTERVAL_MS = 1_000;
-const RETENTION_INTERVAL_MS = 60_000;
 
 /** The controller: `start()` reads top to bottom — store, pipeline, sinks, broker, drivers, ready. */
 export class Gateway {
@@ -41,6 +40,7 @@ export class Gateway {
   private http: HttpServer | null = null;
   private sync: SyncWorker | null = null;
   private checkpointer: Checkpointer | null = null;
+  private resultRetention: ResultRetention | null = null;
   private readonly startedAt = Date.now();
   isReady = false;
   /** The sync worker (sync/) and the alert module register here; the dashboard shows them (docs/dashboard.md). */
@@ -72,7 +72,8 @@ export class Gateway {
     this.providers.sync = () => this.sync!.status();
 
     this.timers.push(setInterval(() => this.timed('tick', () => this.pipeline.tick()), TICK_INTERVAL_MS));
-    this.timers.push(setInterval(() => this.timed('retention', () => this.retention()), RETENTION_INTERVAL_MS));
+    if (config.store.resultRetention) this.resultRetention = new ResultRetention(this.store, config.store.resultRetention);
+    this.timers.push(setInterval(() => this.timed('retention', () => this.retention()), config.store.retentionInterval));
     this.bus.on('readings', () => this.service.committed());
     this.webhooks = new WebhookDispatcher(this.alerts, config.alerts.webhooks, log.child({ component: 'webhooks' }));
     this.webhooks.start(this.bus);
@@ -214,6 +215,8 @@ export class Gateway {
     try {
       const deleted = applyRetention(this.store, { rawRetentionMs: this.config.store.rawRetention, rawBudgetBytes: this.config.store.rawBudget }, Date.now());
       if (deleted) this.log.info({ deleted }, 'raw readings past retention deleted');
+      const results = this.resultRetention?.run(Date.now());
+      if (results && (results.windows || results.scores)) this.log.info(results, 'window results and scores past retention deleted');
     } catch (err) {
       this.log.warn({ err }, 'retention failed; will retry');
     }

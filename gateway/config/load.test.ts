@@ -61,6 +61,18 @@ describe('config', () => {
     ]);
   });
 
+  it('keeps window results and scores 30 days, and no shorter than revisions and scoring still read them', () => {
+    expect(resolveConfig({}).store.resultRetention).toBe(30 * 86_400_000);
+    expect(resolveConfig({ store: { resultRetention: 0 } }).store.resultRetention).toBe(0);
+    // defaults: revisionHorizon 1h + the longest window (a session, at most 1h) + allowedLateness 30s + staleHorizon 1h
+    expect(problemsOf({ store: { resultRetention: '2h' } })).toEqual([
+      'store.resultRetention: 120 min would delete results still revised or scored from: at least 181 min (revisionHorizon + the longest window + allowedLateness + scoring.staleHorizon), or 0 to keep them',
+    ]);
+    const short = { windows: { defaults: { tumbling: '10s', sliding: null, sessionGap: null, allowedLateness: '2s', revisionHorizon: '2m' } }, scoring: { staleHorizon: '1m' } };
+    expect(problemsOf({ ...short, store: { resultRetention: '3m' } })).toHaveLength(1);
+    expect(problemsOf({ ...short, store: { resultRetention: '4m' } })).toEqual([]);
+  });
+
   it('rejects an unknown driver type by naming the field', () => {
     const problems = problemsOf({ drivers: [{ type: 'zigbee', name: 'z' }] });
     expect(problems.join('\n')).toMatch(/^drivers\.0(\.type)?: /m);

@@ -7,6 +7,8 @@ import { deepFreeze } from './freeze.js';
 import { configSchema, type ConfigInput, type GatewayConfig } from './schema.js';
 import { DRIVER_REGISTRY } from '../../drivers/registry.js';
 import type { SensorDefinition } from './sensor.js';
+import { allWindowSpecs } from './window-specs.js';
+import { replaySpanMs } from '../windows/index.js';
 import { ucidPointForCell, type UcidCell } from '../ucid/cell-point.js';
 import { loadH3 } from '../ucid/h3.js';
 
@@ -55,8 +57,15 @@ function crossCheck(config: GatewayConfig): string[] {
     if (first !== undefined) errors.push(`drivers.${i}.name: duplicate driver name "${driver.name}" (also drivers.${first}.name)`);
     else names.set(driver.name, i);
   });
+  const { resultRetention } = config.store;
+  const stillRead = replaySpanMs(allWindowSpecs(config.windows)) + config.scoring.staleHorizon;
+  if (resultRetention > 0 && resultRetention < stillRead) {
+    errors.push(`store.resultRetention: ${minutes(resultRetention)} would delete results still revised or scored from: at least ${minutes(stillRead)} (revisionHorizon + the longest window + allowedLateness + scoring.staleHorizon), or 0 to keep them`);
+  }
   return errors;
 }
+
+const minutes = (ms: number): string => `${Math.ceil(ms / 60_000)} min`;
 
 function buildRegistry(config: GatewayConfig): ResolvedConfig['registry'] {
   const registry = new Map<string, SensorDefinition & { city: string; cell: string }>();

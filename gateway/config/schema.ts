@@ -110,6 +110,10 @@ const storeSection = z.strictObject({
   maxBatchReadings: z.number().int().positive().default(250),
   rawRetention: duration.prefault('7d'),
   rawBudget: byteSize.prefault('512MiB'),
+  /** Window results and scores whose window ended longer ago are deleted (the central Kafka keeps the history); 0 keeps them. */
+  resultRetention: duration.prefault('30d'),
+  /** How often readings, window results and scores past their retention are deleted. */
+  retentionInterval: duration.prefault('1m').refine((ms) => ms >= 100, 'at least 100ms'),
   quarantineMaxRows: z.number().int().positive().default(10_000),
   /** Caps the database file (PRAGMA max_page_count), e.g. on an SD card the OS shares; reaching it is a full disk. */
   maxSize: byteSize.optional(),

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../reading.js';
 import { migrate } from './database.js';
 import { MIGRATIONS } from './migrations.js';
-import { READING_ROW_BYTES, applyRetention } from './retention.js';
-import { Store } from './store.js';
+import { READING_ROW_BYTES, RESULT_ROWS_PER_RUN, ResultRetention, WINDOW_KEYS_PER_RUN, applyRetention } from './retention.js';
+import { Store, type ScoreRow, type WindowRow } from './store.js';
 
 const HOUR = 3_600_000;
 const stores: Store[] = [];
@@ -62,6 +62,49 @@ describe('SQLite store', () => {
     const byBudget = applyRetention(store, { rawRetentionMs: 5 * HOUR, rawBudgetBytes: 500 * READING_ROW_BYTES }, now);
     expect(byBudget).toBe(550);
     expect(store.readingIdRange()).toEqual({ min: 1551, max: 2000 });
+  });
+
+  it('deletes window results and scores whose window ended before the retention, in bounded runs that resume where the last stopped', () => {
+    const store = open();
+    const now = Date.UTC(2026, 10, 28);
+    const DAY = 24 * HOUR;
+    const windowAt = (i: number, sensorId: string, startMs: number, endMs: number, kind: 'tumbling' | 'session' = i % 3 ? 'tumbling' : 'session'): WindowRow => ({
+      kind, sensorId, metric: 'pm25', startMs, endMs, revision: 0, count: 1, mean: 1, min: 1, max: 1, last: 1, stddev: 0, uncertainCount: 0, badCount: 0,
+      firstTs: startMs, lastTs: endMs - 1 });
+    const scoreAt = (i: number, windowEnd: number): ScoreRow => ({ h3Index: `cell${i % 40}`, context: 'CLIMATE', windowEnd, windowStart: windowEnd - 300_000, city: 'IST',
+      revision: 0, score: 1, grade: 'A', confidence: 1, flags: '', ucid: `u${i}`, eventId: `e${i}`, computedAt: windowEnd });
+    const old = RESULT_ROWS_PER_RUN + 2_500; // more than a run deletes
+    store.transaction(() => {
+      for (let i = 0; i < old; i++) store.upsertWindow(windowAt(i, `s${i % 50}`, now - 40 * DAY + i * 1000, now - 40 * DAY + i * 1000 + 300_000));
+      for (let i = 0; i < 1_000; i++) store.upsertWindow(windowAt(i, `s${i % 50}`, now - 29 * DAY + i * 1000, now - 29 * DAY + i * 1000 + 300_000));
+      store.upsertWindow(windowAt(0, 's7', now - 31 * DAY, now - 29 * DAY, 'session')); // started before the cut, ended after it: kept
+      for (let i = 0; i < 3_000; i++) store.upsertScore(scoreAt(i, now - 31 * DAY + i * 300_000)); // the first 288 ended over 30 days ago
+    });
+    const count = (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const retention = new ResultRetention(store, 30 * DAY);
+
+    expect(retention.run(now)).toEqual({ windows: RESULT_ROWS_PER_RUN, scores: 288 });
+    expect(retention.run(now)).toEqual({ windows: 2_500, scores: 0 });
+    expect(retention.run(now)).toEqual({ windows: 0, scores: 0 });
+    expect(count('window_results')).toBe(1_001);
+    expect(count('scores')).toBe(3_000 - 288);
+    const oldest = (sql: string) => (store.db.prepare(sql).get() as { t: number }).t;
+    expect(oldest('SELECT min(end_ms) AS t FROM window_results')).toBe(now - 29 * DAY);
+    expect(oldest('SELECT min(window_end) AS t FROM scores')).toBeGreaterThanOrEqual(now - 30 * DAY);
+
+    // more keys than a run visits (these sort first): the next run goes on from the last key, then starts over
+    store.transaction(() => {
+      for (let i = 0; i < WINDOW_KEYS_PER_RUN + 500; i++) store.upsertWindow(windowAt(i, `k${String(i).padStart(5, '0')}`, now - 40 * DAY, now - 40 * DAY + 300_000, 'session'));
+    });
+    expect(retention.run(now).windows).toBe(WINDOW_KEYS_PER_RUN);
+    expect(retention.run(now).windows).toBe(500);
+    expect(count('window_results')).toBe(1_001);
+
+    // each step is a search of the primary key, not a scan of every result the retention keeps
+    const plan = (sql: string) => (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    expect(plan("SELECT kind FROM window_results WHERE (kind, sensor_id) > ('a', 'b') ORDER BY kind, sensor_id LIMIT 1")).toMatch(/^SEARCH window_results USING PRIMARY KEY/);
+    expect(plan("SELECT metric FROM window_results WHERE kind = 'tumbling' AND sensor_id = 's1' AND start_ms < 5 AND end_ms < 5")).toMatch(/^SEARCH window_results USING PRIMARY KEY \(kind=\? AND sensor_id=\? AND start_ms<\?\)/);
+    expect(plan('SELECT h3_index FROM scores WHERE window_end < 1 ORDER BY window_end LIMIT 10')).toMatch(/INDEX scores_by_window \(window_end<\?\)/);
   });
 
   it('keeps the quarantine bounded to its newest rows', () => {

@@ -8,6 +8,7 @@ export type Lateness = 'on_time' | 'late_revised' | 'late_dropped';
 
 /** A window result as stored: the engine's own shape (DESIGN §4). */
 export type WindowRow = WindowResult;
+export type WindowKey = Pick<WindowRow, 'kind' | 'sensorId'>;
 
 export interface ScoreRow {
   h3Index: string;
@@ -105,6 +106,13 @@ export class Store {
       minReadingId: db.prepare('SELECT coalesce(min(id), 0) AS id FROM readings'),
       readingsPage: db.prepare(`SELECT id, sensor_id, metric, value, ts, quality, received_at FROM readings WHERE id >= ? ORDER BY id LIMIT ?`).raw(true),
       deleteReadingsUpTo: db.prepare('DELETE FROM readings WHERE id <= ?'),
+      // past every start of the key: a seek to the next key, not a step over each of this key's rows
+      nextWindowKey: db.prepare(`SELECT kind, sensor_id AS sensorId FROM window_results WHERE (kind, sensor_id, start_ms) > (?, ?, ${Number.MAX_SAFE_INTEGER})
+        ORDER BY kind, sensor_id, start_ms LIMIT 1`),
+      deleteWindowsEndedBefore: db.prepare(`DELETE FROM window_results WHERE (kind, sensor_id, start_ms, metric) IN
+        (SELECT kind, sensor_id, start_ms, metric FROM window_results WHERE kind = ? AND sensor_id = ? AND start_ms < ? AND end_ms < ? LIMIT ?)`),
+      deleteScoresEndedBefore: db.prepare(`DELETE FROM scores WHERE (h3_index, context, window_end) IN
+        (SELECT h3_index, context, window_end FROM scores WHERE window_end < ? ORDER BY window_end LIMIT ?)`),
       readingKeys: db.prepare('SELECT sensor_id AS sensorId, metric FROM reading_keys'),
       insertReadingKey: db.prepare('INSERT OR IGNORE INTO reading_keys (sensor_id, metric) VALUES (?, ?)'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -238,6 +246,21 @@ export class Store {
   deleteReadingsUpTo(id: number): number {
     this.readingIndex.deleteUpTo(id);
     return this.statements.deleteReadingsUpTo.run(id).changes;
+  }
+
+  /** The (kind, sensor) of stored window results after `after` in key order (a step of a skip scan), or null past the last. */
+  nextWindowKey(after: WindowKey | null): WindowKey | null {
+    return (this.statements.nextWindowKey.get(after?.kind ?? '', after?.sensorId ?? '') as WindowKey | undefined) ?? null;
+  }
+
+  /** At most `limit` of one key's window results that ended before `endMs` (found by the primary key: started before it too). */
+  deleteWindowsEndedBefore(key: WindowKey, endMs: number, limit: number): number {
+    return this.statements.deleteWindowsEndedBefore.run(key.kind, key.sensorId, endMs, endMs, limit).changes;
+  }
+
+  /** At most `limit` scores whose window ended before `endMs`, oldest first. */
+  deleteScoresEndedBefore(endMs: number, limit: number): number {
+    return this.statements.deleteScoresEndedBefore.run(endMs, limit).changes;
   }
 
   readingIdRange(): { min: number; max: number } {
