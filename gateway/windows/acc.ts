@@ -64,7 +64,7 @@ export class Acc {
     }
   }
 
-  reset(startMs: number, endMs: number): void {
+  reset(startMs: number, endMs: number): this {
     this.startMs = startMs;
     this.endMs = endMs;
     this.count = 0;
@@ -79,6 +79,7 @@ export class Acc {
     this.uncertainCount = 0;
     this.badCount = 0;
     this.revision = -1;
+    return this;
   }
 
   toResult(kind: WindowKind, key: KeyRef, revision: number): WindowResult {

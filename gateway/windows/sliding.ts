@@ -1,8 +1,13 @@
 import type { Reading } from '../reading.js';
 import { Acc } from './acc.js';
+import { AccList } from './acc-list.js';
 import { floorTo } from './spec.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 import type { KeyRef, Sink } from './types.js';
+
+/** The pane being changed and the window being composed; one each for every key (the engine is synchronous). */
+const PANE = new Acc(0, 0);
+const WINDOW = new Acc(0, 0);
 
 /**
  * Sliding windows of one key, built from slide-sized panes: a reading updates one pane, and a window is
@@ -10,9 +15,8 @@ import type { KeyRef, Sink } from './types.js';
  * never revised (they feed the dashboard only).
  */
 export class SlidingPanes {
-  /** Sorted by start; only panes that some still-open window contains. */
-  private readonly panes: Acc[] = [];
-  private readonly scratch = new Acc(0, 0);
+  /** Sorted by start; only panes that some still-open window contains. Packed (acc-list.ts). */
+  private readonly panes = new AccList();
 
   constructor(
     private readonly key: KeyRef,
@@ -25,27 +29,25 @@ export class SlidingPanes {
   }
 
   save(w: StateWriter): void {
-    w.accs(this.panes);
+    this.panes.save(w);
   }
 
   load(r: StateReader): void {
-    this.panes.push(...r.accs());
+    this.panes.load(r);
   }
 
   add(r: Reading, seq: number, watermarkMs: number): void {
     const start = floorTo(r.ts, this.slideMs);
     if (start < this.firstOpenEnd(watermarkMs) - this.sizeMs) return;
     const panes = this.panes;
-    let i = panes.length - 1;
-    while (i >= 0 && panes[i].startMs > start) i--;
-    let pane: Acc;
-    if (i >= 0 && panes[i].startMs === start) {
-      pane = panes[i];
+    let i = panes.lastStartingBy(start);
+    if (i >= 0 && panes.startAt(i) === start) {
+      panes.read(i, PANE);
     } else {
-      pane = new Acc(start, start + this.slideMs);
-      panes.splice(i + 1, 0, pane);
+      panes.insert(++i, PANE.reset(start, start + this.slideMs));
     }
-    pane.add(r.value, r.ts, r.quality, seq);
+    PANE.add(r.value, r.ts, r.quality, seq);
+    panes.write(i, PANE);
   }
 
   /** Emits every window with end in (fromWm, toWm] that holds at least one pane, then drops unneeded panes. */
@@ -53,23 +55,24 @@ export class SlidingPanes {
     const panes = this.panes;
     const n = panes.length;
     if (n === 0) return;
-    const { sizeMs, slideMs, scratch } = this;
-    const last = Math.min(floorTo(toWm, slideMs), panes[n - 1].startMs + sizeMs);
+    const { sizeMs, slideMs } = this;
+    const scratch = WINDOW;
+    const last = Math.min(floorTo(toWm, slideMs), panes.startAt(n - 1) + sizeMs);
     let lo = 0;
-    const first = sink.skipSliding ? Infinity : Math.max(this.firstOpenEnd(fromWm), panes[0].startMs + slideMs);
+    const first = sink.skipSliding ? Infinity : Math.max(this.firstOpenEnd(fromWm), panes.startAt(0) + slideMs);
     for (let end = first; end <= last; end += slideMs) {
       const start = end - sizeMs;
-      while (lo < n && panes[lo].startMs < start) lo++;
-      if (lo === n || panes[lo].startMs >= end) continue;
+      while (lo < n && panes.startAt(lo) < start) lo++;
+      if (lo === n || panes.startAt(lo) >= end) continue;
       if (start < sink.suppressBeforeMs) continue;
       scratch.reset(start, end);
-      for (let i = lo; i < n && panes[i].startMs < end; i++) scratch.merge(panes[i]);
+      for (let i = lo; i < n && panes.startAt(i) < end; i++) scratch.merge(panes.read(i, PANE));
       if (scratch.count > 0) sink.results.push(scratch.toResult('sliding', this.key, 0));
     }
     const keepFrom = this.firstOpenEnd(toWm) - sizeMs;
     let k = 0;
-    while (k < n && panes[k].startMs < keepFrom) k++;
-    if (k > 0) panes.splice(0, k);
+    while (k < n && panes.startAt(k) < keepFrom) k++;
+    panes.dropFront(k);
   }
 
   /** End of the earliest sliding window still open at this watermark. */

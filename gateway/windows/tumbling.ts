@@ -1,15 +1,19 @@
 import type { Reading } from '../reading.js';
 import { Acc } from './acc.js';
+import { AccList } from './acc-list.js';
 import { floorTo } from './spec.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 import type { AddStatus, KeyRef, Sink } from './types.js';
+
+/** A closed window being revised; one for every key (the engine is synchronous). */
+const SCRATCH = new Acc(0, 0);
 
 /** Tumbling windows of one key: open ones, and closed ones kept while they may still be revised. */
 export class TumblingWindows {
   /** Sorted by start; every end > watermark. */
   private readonly open: Acc[] = [];
-  /** Sorted by start; every end >= watermark - horizon. */
-  private readonly closed: Acc[] = [];
+  /** Sorted by start; every end >= watermark - horizon. Packed: revised only by late readings. */
+  private readonly closed = new AccList();
 
   constructor(
     private readonly key: KeyRef,
@@ -31,12 +35,12 @@ export class TumblingWindows {
 
   save(w: StateWriter): void {
     w.accs(this.open);
-    w.accs(this.closed);
+    this.closed.save(w);
   }
 
   load(r: StateReader): void {
     this.open.push(...r.accs());
-    this.closed.push(...r.accs());
+    this.closed.load(r);
   }
 
   /** Classifies the reading against `watermarkMs` and aggregates it unless it is dropped. */
@@ -48,9 +52,11 @@ export class TumblingWindows {
       return 'on_time';
     }
     if (end < watermarkMs - this.horizonMs) return 'late_dropped';
-    const w = this.closedAt(start);
+    const i = this.closedAt(start);
+    const w = this.closed.read(i, SCRATCH);
     w.add(r.value, r.ts, r.quality, seq);
     this.emit(w, sink);
+    this.closed.write(i, w);
     return 'late_revised';
   }
 
@@ -59,15 +65,15 @@ export class TumblingWindows {
     let n = 0;
     while (n < open.length && open[n].endMs <= watermarkMs) {
       const w = open[n++];
-      this.closed.push(w);
       this.emit(w, sink);
+      this.closed.push(w);
     }
     if (n > 0) open.splice(0, n);
     const closed = this.closed;
     const oldest = watermarkMs - this.horizonMs;
     let k = 0;
-    while (k < closed.length && closed[k].endMs < oldest) k++;
-    if (k > 0) closed.splice(0, k);
+    while (k < closed.length && closed.endAt(k) < oldest) k++;
+    closed.dropFront(k);
   }
 
   /** A window without values is kept (a late value may come) but not emitted, so its revision stays put. */
@@ -82,8 +88,12 @@ export class TumblingWindows {
   }
 
   /** A window inside the horizon that never opened (no reading before) is created and emitted as revision 0. */
-  private closedAt(start: number): Acc {
-    return findOrInsert(this.closed, start, this.sizeMs);
+  private closedAt(start: number): number {
+    const closed = this.closed;
+    const i = closed.lastStartingBy(start);
+    if (i >= 0 && closed.startAt(i) === start) return i;
+    closed.insert(i + 1, SCRATCH.reset(start, start + this.sizeMs));
+    return i + 1;
   }
 }
 
