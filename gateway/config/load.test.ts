@@ -71,6 +71,7 @@ describe('config', () => {
     const short = { windows: { defaults: { tumbling: '10s', sliding: null, sessionGap: null, allowedLateness: '2s', revisionHorizon: '2m' } }, scoring: { staleHorizon: '1m' } };
     expect(problemsOf({ ...short, store: { resultRetention: '3m' } })).toHaveLength(1);
     expect(problemsOf({ ...short, store: { resultRetention: '4m' } })).toEqual([]);
+    expect(problemsOf({ store: { retentionInterval: '10ms' } })).toEqual(['store.retentionInterval: at least 100ms']);
   });
 
   it('rejects an unknown driver type by naming the field', () => {
