@@ -43,6 +43,7 @@ const startup = read('startup');
 const paced = ingest?.latencyAtHalfRate?.['gateway (full pipeline, persisted)'];
 const pacedAedes = ingest?.latencyAtHalfRate?.['bare aedes'];
 const fp = (load, peer, of = footprint) => of?.results?.[`${load}|${peer}`];
+const steady = (footprint?.warmup ?? 0) + (footprint?.seconds ?? 0) >= 3_600;
 const k1 = '1,000 sensors at 1 Hz';
 const k10 = '10,000 sensors at 0.1 Hz';
 const range = (s, digits = 1, scale = 1) => (s ? `${(s.median * scale).toFixed(digits)} (${(s.min * scale).toFixed(digits)}–${(s.max * scale).toFixed(digits)})` : '–');
@@ -56,7 +57,8 @@ const rows = [
   [`publish→dashboard (WebSocket) p50 / p99 at ${ws?.rate ?? '?'} readings/s, 20 clients, ms`, ws && `${ws.latency.p50Ms.toFixed(1)} / ${ws.latency.p99Ms.toFixed(1)}`, 'p99 ≤ 50 (issue 5)', ws && ws.latency.p99Ms <= 50],
   ['QoS 1 ingest with ÷ without 20 WebSocket clients', ws && ws.ingest.ratio.toFixed(2), '≥ 0.9 (issue 5)', ws && ws.ingest.ratio >= 0.9],
   [`reading→alert at the MQTT alert topic p50 / p99 under ${alerts?.backgroundReadingsPerSec ?? '?'} readings/s, ms`, alerts && `${alerts.p50Ms.toFixed(1)} / ${alerts.p99Ms.toFixed(1)} (${alerts.alertsReceived} alerts)`, 'p99 ≤ 100 (issue 6)', alerts && alerts.p99Ms <= 100],
-  [`RSS at ${k1}, MiB: gateway (bare aedes; bare aedes with the gateway's memory settings)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').rssMeanMiB)} (${range(fp(k1, 'bare aedes')?.rssMeanMiB)}; ${range(fp(k1, 'bare aedes, gateway memory settings')?.rssMeanMiB)})`, '≤ 80 MB (76.3 MiB)', fp(k1, 'gateway') && fp(k1, 'gateway').rssMeanMiB.median * 1.048576 <= 80],
+  // the window state grows until the revision horizon (1 h) is full: only an hour's run can meet the target
+  [`RSS at ${k1}, MiB, ${footprint?.warmup} s + ${footprint?.seconds} s run: gateway (bare aedes; bare aedes with the gateway's memory settings)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').rssMeanMiB)} (${range(fp(k1, 'bare aedes')?.rssMeanMiB)}; ${range(fp(k1, 'bare aedes, gateway memory settings')?.rssMeanMiB)})${steady ? '' : '; not the steady state: BENCH_FOOTPRINT_SECONDS=3600 (docs/benchmarks.md)'}`, '≤ 80 MB (76.3 MiB) at the steady state', fp(k1, 'gateway') && steady ? fp(k1, 'gateway').rssMeanMiB.median * 1.048576 <= 80 : null],
   [`RSS at ${k10}, MiB: gateway (bare aedes)`, fp(k10, 'gateway') && `${range(fp(k10, 'gateway').rssMeanMiB)} (${range(fp(k10, 'bare aedes')?.rssMeanMiB)})`, '', null],
   [`CPU at ${k1}, % of one core: gateway (bare aedes)`, fp(k1, 'gateway') && `${range(fp(k1, 'gateway').cpuPercent)} (${range(fp(k1, 'bare aedes')?.cpuPercent)})`, '≤ 10', fp(k1, 'gateway') && fp(k1, 'gateway').cpuPercent.median <= 10],
   [`same load, a connection per sensor (BENCH_FOOTPRINT_CLIENTS=1000): RSS MiB / CPU %, gateway (bare aedes)`, fp(k1, 'gateway', perSensor) && `${range(fp(k1, 'gateway', perSensor).rssMeanMiB)} / ${range(fp(k1, 'gateway', perSensor).cpuPercent)} (${range(fp(k1, 'bare aedes', perSensor)?.rssMeanMiB)} / ${range(fp(k1, 'bare aedes', perSensor)?.cpuPercent)})`, '', null],
