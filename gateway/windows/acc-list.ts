@@ -1,5 +1,5 @@
 import { Acc } from './acc.js';
-import type { StateReader, StateWriter } from './state-codec.js';
+import { readAcc, type StateReader, type StateWriter } from './state-codec.js';
 
 /** Numbers a window takes, in StateWriter.acc's order (the snapshot's format). */
 const FIELDS = 14;
@@ -41,23 +41,7 @@ export class AccList {
   }
 
   read(i: number, into: Acc): Acc {
-    const b = this.buf;
-    const o = i * FIELDS;
-    into.startMs = b[o]!;
-    into.endMs = b[o + 1]!;
-    into.count = b[o + 2]!;
-    into.mean = b[o + 3]!;
-    into.m2 = b[o + 4]!;
-    into.min = b[o + 5]!;
-    into.max = b[o + 6]!;
-    into.last = b[o + 7]!;
-    into.lastSeq = b[o + 8]!;
-    into.firstTs = b[o + 9]!;
-    into.lastTs = b[o + 10]!;
-    into.uncertainCount = b[o + 11]!;
-    into.badCount = b[o + 12]!;
-    into.revision = b[o + 13]!;
-    return into;
+    return readAcc(this.buf, i * FIELDS, into);
   }
 
   write(i: number, a: Acc): void {

@@ -3,6 +3,25 @@ import { Acc } from './acc.js';
 /** Numbers per window in the order of StateWriter.acc. */
 const ACC_NUMBERS = 14;
 
+/** A window's 14 numbers from `b` at `i`, in StateWriter.acc's order (also the packed lists' layout, acc-list.ts). */
+export function readAcc<T extends Acc>(b: ArrayLike<number>, i: number, a: T): T {
+  a.startMs = b[i]!;
+  a.endMs = b[i + 1]!;
+  a.count = b[i + 2]!;
+  a.mean = b[i + 3]!;
+  a.m2 = b[i + 4]!;
+  a.min = b[i + 5]!;
+  a.max = b[i + 6]!;
+  a.last = b[i + 7]!;
+  a.lastSeq = b[i + 8]!;
+  a.firstTs = b[i + 9]!;
+  a.lastTs = b[i + 10]!;
+  a.uncertainCount = b[i + 11]!;
+  a.badCount = b[i + 12]!;
+  a.revision = b[i + 13]!;
+  return a;
+}
+
 /** Numbers of a window engine's state, in order, as float64 (exact, ±Infinity included); see snapshot.ts. */
 export class StateWriter {
   private buf = new Float64Array(4096);
@@ -66,20 +85,7 @@ export class StateReader {
     const b = this.buf;
     const i = this.i;
     if (i + ACC_NUMBERS > b.length) throw new RangeError('window state ends early');
-    a.startMs = b[i]!;
-    a.endMs = b[i + 1]!;
-    a.count = b[i + 2]!;
-    a.mean = b[i + 3]!;
-    a.m2 = b[i + 4]!;
-    a.min = b[i + 5]!;
-    a.max = b[i + 6]!;
-    a.last = b[i + 7]!;
-    a.lastSeq = b[i + 8]!;
-    a.firstTs = b[i + 9]!;
-    a.lastTs = b[i + 10]!;
-    a.uncertainCount = b[i + 11]!;
-    a.badCount = b[i + 12]!;
-    a.revision = b[i + 13]!;
+    readAcc(b, i, a);
     this.i = i + ACC_NUMBERS;
     return a;
   }
