@@ -52,13 +52,7 @@ export class ResultRetention {
   }
 
   private deleteScores(endedBefore: number): number {
-    let deleted = 0;
-    while (deleted < RESULT_ROWS_PER_RUN) {
-      const n = this.store.transaction(() => this.store.deleteScoresEndedBefore(endedBefore, DELETE_CHUNK_ROWS));
-      deleted += n;
-      if (n < DELETE_CHUNK_ROWS) break;
-    }
-    return deleted;
+    return this.store.transaction(() => this.store.deleteScoresEndedBefore(endedBefore, RESULT_ROWS_PER_RUN));
   }
 
   private deleteWindows(endedBefore: number): number {

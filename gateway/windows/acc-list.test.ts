@@ -24,7 +24,7 @@ describe('AccList', () => {
     const changed = list.read(1, new Acc(0, 0));
     changed.add(100, 60_000 + 500, 'good', 99);
     list.write(1, changed);
-    expect(list.countAt(1)).toBe(4);
+    expect(list.read(1, new Acc(0, 0)).count).toBe(4);
     expect(list.read(1, new Acc(0, 0)).max).toBe(100);
 
     list.dropFront(2);

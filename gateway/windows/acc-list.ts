@@ -1,12 +1,12 @@
 import { Acc } from './acc.js';
-import { readAcc, type StateReader, type StateWriter } from './state-codec.js';
+import { readAcc, writeAcc, type StateReader, type StateWriter } from './state-codec.js';
 
-/** Numbers a window takes, in StateWriter.acc's order (the snapshot's format). */
+/** Numbers a window takes, in readAcc/writeAcc's order (the snapshot's format). */
 const FIELDS = 14;
 const START = 0;
 const END = 1;
-const COUNT = 2;
-const REVISION = 13;
+/** A window being loaded or made; one for every list (the engine is synchronous). */
+const SPARE = new Acc(0, 0);
 
 /**
  * Windows sorted by start, 14 numbers each in one array, for the many windows a key keeps but seldom touches: the
@@ -32,35 +32,12 @@ export class AccList {
     return this.buf[i * FIELDS + END]!;
   }
 
-  countAt(i: number): number {
-    return this.buf[i * FIELDS + COUNT]!;
-  }
-
-  revisionAt(i: number): number {
-    return this.buf[i * FIELDS + REVISION]!;
-  }
-
   read(i: number, into: Acc): Acc {
     return readAcc(this.buf, i * FIELDS, into);
   }
 
   write(i: number, a: Acc): void {
-    const b = this.buf;
-    const o = i * FIELDS;
-    b[o] = a.startMs;
-    b[o + 1] = a.endMs;
-    b[o + 2] = a.count;
-    b[o + 3] = a.mean;
-    b[o + 4] = a.m2;
-    b[o + 5] = a.min;
-    b[o + 6] = a.max;
-    b[o + 7] = a.last;
-    b[o + 8] = a.lastSeq;
-    b[o + 9] = a.firstTs;
-    b[o + 10] = a.lastTs;
-    b[o + 11] = a.uncertainCount;
-    b[o + 12] = a.badCount;
-    b[o + 13] = a.revision;
+    writeAcc(this.buf, i * FIELDS, a);
   }
 
   /** Makes room at `i` and writes `a` there. */
@@ -82,6 +59,14 @@ export class AccList {
     this.n -= k;
   }
 
+  /** Index of the window [start, endMs); an empty one is made there if there is none. */
+  findOrInsert(start: number, endMs: number): number {
+    const i = this.lastStartingBy(start);
+    if (i >= 0 && this.startAt(i) === start) return i;
+    this.insert(i + 1, SPARE.reset(start, endMs));
+    return i + 1;
+  }
+
   /** Index of the last window starting at or before `start`, or -1 (searched from the newest: readings mostly hit it). */
   lastStartingBy(start: number): number {
     let i = this.n - 1;
@@ -96,6 +81,6 @@ export class AccList {
   }
 
   load(r: StateReader): void {
-    for (const a of r.accs()) this.push(a);
+    for (let n = r.count(); n > 0; n--) this.push(r.accInto(SPARE));
   }
 }

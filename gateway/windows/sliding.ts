@@ -40,13 +40,8 @@ export class SlidingPanes {
     const start = floorTo(r.ts, this.slideMs);
     if (start < this.firstOpenEnd(watermarkMs) - this.sizeMs) return;
     const panes = this.panes;
-    let i = panes.lastStartingBy(start);
-    if (i >= 0 && panes.startAt(i) === start) {
-      panes.read(i, PANE);
-    } else {
-      panes.insert(++i, PANE.reset(start, start + this.slideMs));
-    }
-    PANE.add(r.value, r.ts, r.quality, seq);
+    const i = panes.findOrInsert(start, start + this.slideMs);
+    panes.read(i, PANE).add(r.value, r.ts, r.quality, seq);
     panes.write(i, PANE);
   }
 

@@ -3,7 +3,7 @@ import { Acc } from './acc.js';
 /** Numbers per window in the order of StateWriter.acc. */
 const ACC_NUMBERS = 14;
 
-/** A window's 14 numbers from `b` at `i`, in StateWriter.acc's order (also the packed lists' layout, acc-list.ts). */
+/** A window's 14 numbers from `b` at `i`: the snapshot's order, and the packed lists' layout (acc-list.ts). */
 export function readAcc<T extends Acc>(b: ArrayLike<number>, i: number, a: T): T {
   a.startMs = b[i]!;
   a.endMs = b[i + 1]!;
@@ -22,35 +22,45 @@ export function readAcc<T extends Acc>(b: ArrayLike<number>, i: number, a: T): T
   return a;
 }
 
+/** A window's 14 numbers into `b` at `i`, in the order readAcc takes them. */
+export function writeAcc(b: { [i: number]: number }, i: number, a: Acc): void {
+  b[i] = a.startMs;
+  b[i + 1] = a.endMs;
+  b[i + 2] = a.count;
+  b[i + 3] = a.mean;
+  b[i + 4] = a.m2;
+  b[i + 5] = a.min;
+  b[i + 6] = a.max;
+  b[i + 7] = a.last;
+  b[i + 8] = a.lastSeq;
+  b[i + 9] = a.firstTs;
+  b[i + 10] = a.lastTs;
+  b[i + 11] = a.uncertainCount;
+  b[i + 12] = a.badCount;
+  b[i + 13] = a.revision;
+}
+
 /** Numbers of a window engine's state, in order, as float64 (exact, ±Infinity included); see snapshot.ts. */
 export class StateWriter {
   private buf = new Float64Array(4096);
   private n = 0;
 
   num(x: number): void {
-    if (this.n === this.buf.length) {
-      const grown = new Float64Array(this.buf.length * 2);
-      grown.set(this.buf);
-      this.buf = grown;
-    }
+    this.reserve(1);
     this.buf[this.n++] = x;
   }
 
   acc(a: Acc): void {
-    this.num(a.startMs);
-    this.num(a.endMs);
-    this.num(a.count);
-    this.num(a.mean);
-    this.num(a.m2);
-    this.num(a.min);
-    this.num(a.max);
-    this.num(a.last);
-    this.num(a.lastSeq);
-    this.num(a.firstTs);
-    this.num(a.lastTs);
-    this.num(a.uncertainCount);
-    this.num(a.badCount);
-    this.num(a.revision);
+    this.reserve(ACC_NUMBERS);
+    writeAcc(this.buf, this.n, a);
+    this.n += ACC_NUMBERS;
+  }
+
+  private reserve(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const grown = new Float64Array(this.buf.length * 2);
+    grown.set(this.buf);
+    this.buf = grown;
   }
 
   accs(list: readonly Acc[]): void {

@@ -89,11 +89,7 @@ export class TumblingWindows {
 
   /** A window inside the horizon that never opened (no reading before) is created and emitted as revision 0. */
   private closedAt(start: number): number {
-    const closed = this.closed;
-    const i = closed.lastStartingBy(start);
-    if (i >= 0 && closed.startAt(i) === start) return i;
-    closed.insert(i + 1, SCRATCH.reset(start, start + this.sizeMs));
-    return i + 1;
+    return this.closed.findOrInsert(start, start + this.sizeMs);
   }
 }
 

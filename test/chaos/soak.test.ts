@@ -19,7 +19,7 @@ interface Sample {
   fds: number;
   cpuSeconds: number;
   acked: number;
-  /** The database file and its WAL: raw readings are bounded (rawRetention), window results and scores are kept. */
+  /** The database file and its WAL: raw readings go after rawRetention, window results and scores after resultRetention. */
   dbMiB: number;
 }
 

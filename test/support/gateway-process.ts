@@ -50,8 +50,10 @@ export class GatewayProcess {
     }));
   }
 
-  /** Starts `ucid-gateway start --config` on `config` (dataDir defaults to a temp dir; MQTT on port 0). */
-  /** `nodeArgs`: node flags before the script (the unit's, for a soak: scripts/systemd-unit.mjs). */
+  /**
+   * Starts `ucid-gateway start --config` on `config` (dataDir defaults to a temp dir; MQTT on port 0). `nodeArgs`:
+   * node flags before the script (the unit's, for a soak: scripts/systemd-unit.mjs).
+   */
   static async start(config: Record<string, unknown>, options: { dir?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<GatewayProcess> {
     const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'ucid-gw-'));
     const full = { ...config, gateway: { id: 'gw-test', dataDir: dir, ...(config.gateway as object) }, mqtt: { port: 0, host: '127.0.0.1', allowAnonymous: true, ...(config.mqtt as object) },
