@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { InlineBudget, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { Store } from './store.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -55,7 +55,7 @@ describe('WAL checkpoints (store.checkpoints)', () => {
     expect(checkpointer.onThread).toBe(false);
   });
 
-  it('auto: moves checkpoints to a thread once two pass the budget, and the thread keeps copying', async () => {
+  it('auto: moves checkpoints to a thread once they pass the budget, and the thread keeps copying', async () => {
     const { store, file } = freshStore();
     const checkpointer = start(store, { mode: 'auto', intervalMs: 20, inlineBudgetMs: -1 });
     expect(checkpointer.onThread).toBe(false);
@@ -85,5 +85,20 @@ describe('WAL checkpoints (store.checkpoints)', () => {
     write(store);
     await sleep(200);
     expect(statSync(file).size).toBe(before);
+  });
+
+  it("auto's budget: a slow checkpoint now and then keeps them inline; a fifth of the latest 50 moves them", () => {
+    const timesOf = (slowEvery: number) => Array.from({ length: 1_000 }, (_, i) => (i % slowEvery === 0 ? 30 : 1));
+    const movedAt = (times: number[]) => {
+      const budget = new InlineBudget(8);
+      return times.findIndex((ms) => budget.exceeded(ms));
+    };
+    expect(movedAt(timesOf(6))).toBe(-1);
+    expect(movedAt(timesOf(5))).toBeGreaterThan(0);
+    expect(movedAt(Array(100).fill(9))).toBe(9);
+    expect(movedAt(Array(100).fill(8))).toBe(-1);
+    const budget = new InlineBudget(8);
+    [20, 1, 3, 12.345].forEach((ms) => budget.exceeded(ms));
+    expect(budget.overBudgetMs()).toEqual([20, 12.3]);
   });
 });
