@@ -11,8 +11,8 @@ import type { Store } from './store.js';
  * which no publish is read and no PUBACK is written. Here `PRAGMA wal_checkpoint(PASSIVE)` runs every
  * `intervalMs` instead, so each one copies only what the last interval wrote:
  * - `auto`: on the event loop while that is cheap (1,000 readings/s from 1,000 sensors: p50 0.8 ms, p99 4.3 ms);
- *   once a fifth of the last 50 took longer than `inlineBudgetMs` (a high rate: at 8,000 msg/s p50 6.3, p90 15 ms; a
- *   slow disk), on a worker thread from then on.
+ *   once more than half of the last 10 took longer than `inlineBudgetMs` (a high rate: at 8,000 msg/s p50 6.3, p90 15 ms; a slow
+ *   disk), on a worker thread from then on.
  * - `background`: on the worker thread from the start. The thread has its own connection; a PASSIVE checkpoint never
  *   waits for the writer and the writer never waits for it. Cost: a second V8 isolate, ~5–6 MiB RSS.
  * Either way the gateway's connection keeps an automatic checkpoint as a safety net far above what the interval
@@ -47,26 +47,28 @@ loop();
 const SAFETY_NET_PAGES = 10_000;
 const INLINE_PAGES = 4_000;
 /**
- * `auto` judges by the latest 50 inline checkpoints (10 s at 200 ms): 10 over budget move them. A slow fsync now and
- * then does not: at 1,000 readings/s two in 10 s came within 6 minutes, and the thread they started cost ~6 MiB RSS
- * for good (docs/benchmarks.md "2026-11-28").
+ * `auto` judges by the latest 10 inline checkpoints (2 s at 200 ms), from the 3rd on: more than half over budget move
+ * them. A high rate or a slow disk makes most of them slow; the index sweeps at 1,000 readings/s make one in 25 or so
+ * slow (up to 24 ms), and under "2 of the latest 10" those started the thread (~6 MiB RSS for good) within minutes
+ * (docs/benchmarks.md "2026-11-28").
  */
-const INLINE_WINDOW = 50;
-const OVER_BUDGET_TO_MOVE = 10;
+const INLINE_WINDOW = 10;
+const JUDGED_FROM = 3;
 
 /** Whether inline checkpoints have become too slow for the event loop (`auto`). */
 export class InlineBudget {
   private readonly recent: number[] = [];
-  private over = 0;
 
   constructor(private readonly budgetMs: number) {}
 
-  /** Records one inline checkpoint's time, ms; true once `OVER_BUDGET_TO_MOVE` of the latest `INLINE_WINDOW` passed the budget. */
+  /** Records one inline checkpoint's time, ms; true once more than half of the latest are over budget. */
   exceeded(ms: number): boolean {
-    this.recent.push(ms);
-    if (ms > this.budgetMs) this.over++;
-    if (this.recent.length > INLINE_WINDOW && this.recent.shift()! > this.budgetMs) this.over--;
-    return this.over >= OVER_BUDGET_TO_MOVE;
+    const recent = this.recent;
+    recent.push(ms);
+    if (recent.length > INLINE_WINDOW) recent.shift();
+    if (recent.length < JUDGED_FROM) return false;
+    const sorted = [...recent].sort((x, y) => x - y);
+    return sorted[Math.ceil(sorted.length / 2) - 1] > this.budgetMs;
   }
 
   /** The over-budget times among the latest, ms (for the log line). */
@@ -89,7 +91,7 @@ export interface Checkpointer {
 }
 
 export function startCheckpointer(store: Store, log: Logger, options: CheckpointerOptions): Checkpointer {
-  const { intervalMs = 200, inlineBudgetMs = 8 } = options;
+  const { intervalMs = 200, inlineBudgetMs = 4 } = options;
   let thread: ThreadCheckpoints | null = null;
   let timer: NodeJS.Timeout | null = null;
   const budget = new InlineBudget(inlineBudgetMs);
