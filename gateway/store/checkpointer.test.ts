@@ -68,6 +68,21 @@ describe('WAL checkpoints (store.checkpoints)', () => {
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(4_000);
   });
 
+  it('auto: back on the event loop once the thread\'s checkpoints were cheap for calmCheckpoints in a row', async () => {
+    const { store, file } = freshStore();
+    let budgetMs = -1;
+    const checkpointer = start(store, { mode: 'auto', intervalMs: 20, inlineBudgetMs: () => budgetMs, calmCheckpoints: 10 });
+    expect(await until(() => checkpointer.onThread)).toBe(true);
+    budgetMs = 1_000;
+    expect(await until(() => !checkpointer.onThread)).toBe(true);
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(4_000);
+    const before = statSync(file).size;
+    write(store);
+    expect(await until(() => statSync(file).size > before + 1_000_000)).toBe(true);
+    budgetMs = -1;
+    expect(await until(() => checkpointer.onThread)).toBe(true);
+  });
+
   it('background: on the thread from the start', async () => {
     const { store, file } = freshStore();
     const checkpointer = start(store, { mode: 'background', intervalMs: 20 });
@@ -90,7 +105,7 @@ describe('WAL checkpoints (store.checkpoints)', () => {
   it("auto's budget: slow checkpoints now and then keep them inline; more than half of the latest 10 over budget move them", () => {
     const timesOf = (slowEvery: number) => Array.from({ length: 1_000 }, (_, i) => (i % slowEvery === 0 ? 30 : 1));
     const movedAt = (times: number[]) => {
-      const budget = new InlineBudget(4);
+      const budget = new InlineBudget(() => 4);
       return times.findIndex((ms) => budget.exceeded(ms));
     };
     expect(movedAt(timesOf(3))).toBe(-1);
@@ -99,7 +114,7 @@ describe('WAL checkpoints (store.checkpoints)', () => {
     expect(movedAt(Array(100).fill(5))).toBe(2);
     expect(movedAt(Array(100).fill(4))).toBe(-1);
     expect(movedAt([...Array(20).fill(1), ...Array(100).fill(6)])).toBe(25);
-    const budget = new InlineBudget(8);
+    const budget = new InlineBudget(() => 8);
     [20, 1, 3, 12.345].forEach((ms) => budget.exceeded(ms));
     expect(budget.overBudgetMs()).toEqual([20, 12.3]);
   });

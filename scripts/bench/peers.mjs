@@ -1,6 +1,6 @@
 // Starts each peer as its own process on a free loopback port and stops it again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -97,6 +97,8 @@ export async function startGateway(config = {}) {
   // the unit's node flags, then BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = [...UNIT_NODE_ARGS, ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/gateway/cli.js'), 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...UNIT_MALLOC_ENV, ...process.env } });
+  // BENCH_GATEWAY_LOG: a file the gateway's log lines are appended to (what a run decided, e.g. where checkpoints ran)
+  if (process.env.BENCH_GATEWAY_LOG) child.stdout.pipe(createWriteStream(process.env.BENCH_GATEWAY_LOG, { flags: 'a' }));
   const ready = await waitForLine(child, (line) => {
     try {
       const l = JSON.parse(line);
