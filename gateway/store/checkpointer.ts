@@ -140,10 +140,9 @@ export function startCheckpointer(store: Store, log: Logger, options: Checkpoint
     });
   };
   const backInline = async () => {
-    const calmThread = thread;
-    thread = null;
-    leaving = calmThread?.stop() ?? Promise.resolve();
+    leaving = thread?.stop() ?? Promise.resolve();
     await leaving;
+    thread = null;
     if (stopped) return;
     log.info({ calmCheckpoints }, 'WAL checkpoints are cheap again; back on the event loop');
     toInline();
