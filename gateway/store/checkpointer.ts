@@ -15,7 +15,7 @@ import type { Store } from './store.js';
  *   15 ms; a slow disk), on a worker thread, and back on the event loop once the thread's were cheap by the same
  *   rule for `calmCheckpoints` in a row (5 min): the thread's heap goes with it.
  * - `background`: on the worker thread from the start. The thread has its own connection; a PASSIVE checkpoint never
- *   waits for the writer and the writer never waits for it. Cost: a second V8 isolate, ~5–6 MiB RSS.
+ *   waits for the writer and the writer never waits for it. Cost: a second V8 isolate, ~6–10 MiB RSS.
  * Either way the gateway's connection keeps an automatic checkpoint as a safety net far above what the interval
  * lets build up.
  */
