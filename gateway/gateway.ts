@@ -16,7 +16,7 @@ import { WebhookDispatcher } from './alerts/webhooks.js';
 import type { AlertStore } from './store/alert-store.js';
 import { ResultRetention, applyRetention } from './store/retention.js';
 import { Store } from './store/store.js';
-import { startCheckpointer, type Checkpointer } from './store/checkpointer.js';
+import { budgetForCommitInterval, startCheckpointer, type Checkpointer } from './store/checkpointer.js';
 import { createBrokerSecurity, buildPolicy, tlsListener, type BrokerSecurity } from './broker-security/index.js';
 import { nextLogLevel, onLogLineDropped, type LogLevel } from './logger.js';
 import { ConfigInvalidError } from './errors.js';
@@ -59,7 +59,10 @@ export class Gateway {
   async start(): Promise<this> {
     const { config, log } = this;
     this.store = new Store(config.store.path, { maxBytes: config.store.maxSize });
-    if (config.store.checkpoints !== 'inline') this.checkpointer = startCheckpointer(this.store, log.child({ component: 'store' }), { mode: config.store.checkpoints });
+    if (config.store.checkpoints !== 'inline') {
+      const inlineBudgetMs = () => budgetForCommitInterval(this.pipeline?.commitIntervalMs() ?? 0);
+      this.checkpointer = startCheckpointer(this.store, log.child({ component: 'store' }), { mode: config.store.checkpoints, inlineBudgetMs });
+    }
     log.info({ path: config.store.path, unindexedReadings: this.store.unindexedAtOpen }, 'store open');
 
     const built = buildPipeline(config, this.store, this.bus, this.metrics, log.child({ stage: 'pipeline' }));

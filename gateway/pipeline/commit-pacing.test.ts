@@ -24,6 +24,15 @@ describe('CommitPacing', () => {
     expect(drive(fast, 0, 5_000, 10)).toBe(3); // 10,000/s: 2.5 ms
   });
 
+  it('tells the interval between commits at the current rate (what the checkpoint budget follows)', () => {
+    const pacing = new CommitPacing(DEFAULTS, 0);
+    expect(pacing.intervalMs()).toBe(25); // idle: store.minCommitInterval
+    drive(pacing, 0, 5_000, 1, 25);
+    expect(pacing.intervalMs()).toBeCloseTo(25, 0);
+    drive(pacing, 5_000, 10_000, 10, 25);
+    expect(pacing.intervalMs()).toBeCloseTo(2.5, 1);
+  });
+
   it('follows a step from idle within one sample, not over a second', () => {
     const pacing = new CommitPacing(DEFAULTS, 0);
     pacing.commitStarted(0);

@@ -43,11 +43,17 @@ export class CommitPacing {
 
   /** ms from `now` (performance.now()) until the next commit, with `waiting` inputs. */
   delayMs(waiting: number, now = performance.now()): number {
-    const { groupCommitDelayMs, minCommitIntervalMs = 0, commitNowAtReadings = Infinity, readingsPerCommit } = this.options;
+    const { groupCommitDelayMs, commitNowAtReadings = Infinity } = this.options;
     if (waiting >= commitNowAtReadings) return groupCommitDelayMs;
-    const rate = this.sampleArrivalRate(now);
-    const intervalMs = readingsPerCommit && rate > 0 ? Math.min(minCommitIntervalMs, (1000 * readingsPerCommit) / rate) : minCommitIntervalMs;
-    return Math.max(groupCommitDelayMs, Math.ceil(this.lastCommitAt + intervalMs - now));
+    this.sampleArrivalRate(now);
+    return Math.max(groupCommitDelayMs, Math.ceil(this.lastCommitAt + this.intervalMs() - now));
+  }
+
+  /** The interval between commit starts at the arrival rate last sampled, ms. */
+  intervalMs(): number {
+    const { minCommitIntervalMs = 0, readingsPerCommit } = this.options;
+    const rate = this.arrivalRate;
+    return readingsPerCommit && rate > 0 ? Math.min(minCommitIntervalMs, (1000 * readingsPerCommit) / rate) : minCommitIntervalMs;
   }
 
   private sampleArrivalRate(now: number): number {

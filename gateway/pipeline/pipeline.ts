@@ -83,6 +83,11 @@ export class Pipeline {
     this.pacing = new CommitPacing(options);
   }
 
+  /** The interval between commit starts at the current arrival rate, ms (store.minCommitInterval at most). */
+  commitIntervalMs(): number {
+    return this.pacing.intervalMs();
+  }
+
   submit(readings: readonly Reading[], options: SubmitOptions = {}): Promise<void> {
     if (this.stopping) return Promise.reject(new GatewayError('GATEWAY_STOPPING'));
     const now = Date.now();
