@@ -10,7 +10,7 @@ import { ConfigInvalidError, GatewayError, errorMessage } from './errors.js';
 import { createLogger, logsWritten } from './logger.js';
 import { passwdCommand } from './broker-security/passwd-command.js';
 import path from 'node:path';
-import { relaxV8MemoryFlagsForStartUp, restoreV8MemoryFlags } from './v8-memory-flags.js';
+import { relaxV8MemoryFlagsForStartUp, restoreV8MemoryFlags, startPeriodicFullGc } from './v8-memory-flags.js';
 
 const USAGE = `usage: ucid-gateway <command> [options]
 
@@ -70,6 +70,7 @@ async function start(configFlag: string | undefined): Promise<void> {
   } finally {
     restoreV8MemoryFlags();
   }
+  startPeriodicFullGc();
 }
 
 /** `ucid-gateway scores | head -3`: a reader that closed the pipe ends the output, as with any Unix tool, not a stack trace. */

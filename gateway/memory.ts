@@ -10,6 +10,8 @@
  * - mqtt-packet's 65,536 pre-built 2-byte buffers for packet ids (~6 MiB of heap, made on the first packet):
  *   off; a PUBACK allocates its 2 bytes instead.
  * - The `debug` package's loggers that DEBUG leaves off: no arguments array a call (gateway/quiet-debug.ts).
+ * - Once ready, a full GC every 10 s (cli.ts, `startPeriodicFullGc`): ~4 MiB less at 1,000 sensors at 1 Hz for
+ *   ~2 % of a core.
  *
  * UCID_NODE_DEFAULT_MEMORY=1 leaves all of them at Node's defaults (to compare).
  */
