@@ -46,4 +46,29 @@ describe('AccList', () => {
     loaded.load(new StateReader(packed.numbers()));
     expect(Array.from({ length: loaded.length }, (_, i) => fields(loaded.read(i, new Acc(0, 0))))).toEqual(accs.map(fields));
   });
+
+  it('keeps the same windows as a sorted array through inserts, growth past its expected size and drops', () => {
+    const list = new AccList(1);
+    const reference: Acc[] = [];
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (let step = 0; step < 2_000; step++) {
+      if (next() < 0.2 && reference.length > 0) {
+        const k = Math.floor(next() * Math.min(3, reference.length + 1));
+        list.dropFront(k);
+        reference.splice(0, k);
+      } else {
+        const start = Math.floor(next() * 40) * 60_000;
+        const i = list.findOrInsert(start, start + 60_000);
+        const w = list.read(i, new Acc(0, 0));
+        w.add(next() * 100, start + 1_000, 'good', step);
+        list.write(i, w);
+        const at = reference.findIndex((a) => a.startMs >= start);
+        if (at === -1 || reference[at]!.startMs !== start) reference.splice(at === -1 ? reference.length : at, 0, w);
+        else reference[at] = w;
+      }
+    }
+    expect(reference.length).toBeGreaterThan(16);
+    expect(Array.from({ length: list.length }, (_, i) => fields(list.read(i, new Acc(0, 0))))).toEqual(reference.map(fields));
+  });
 });

@@ -16,13 +16,15 @@ const WINDOW = new Acc(0, 0);
  */
 export class SlidingPanes {
   /** Sorted by start; only panes that some still-open window contains. Packed (acc-list.ts). */
-  private readonly panes = new AccList();
+  private readonly panes: AccList;
 
   constructor(
     private readonly key: KeyRef,
     private readonly sizeMs: number,
     private readonly slideMs: number,
-  ) {}
+  ) {
+    this.panes = new AccList(sizeMs / slideMs + 1);
+  }
 
   get paneCount(): number {
     return this.panes.length;

@@ -5,21 +5,23 @@ import { floorTo } from './spec.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 import type { AddStatus, KeyRef, Sink } from './types.js';
 
-/** A closed window being revised; one for every key (the engine is synchronous). */
+/** The window being changed; one for every key (the engine is synchronous). */
 const SCRATCH = new Acc(0, 0);
 
 /** Tumbling windows of one key: open ones, and closed ones kept while they may still be revised. */
 export class TumblingWindows {
   /** Sorted by start; every end > watermark. */
-  private readonly open: Acc[] = [];
-  /** Sorted by start; every end >= watermark - horizon. Packed: revised only by late readings. */
-  private readonly closed = new AccList();
+  private readonly open = new AccList(2);
+  /** Sorted by start; every end >= watermark - horizon. */
+  private readonly closed: AccList;
 
   constructor(
     private readonly key: KeyRef,
     private readonly sizeMs: number,
     private readonly horizonMs: number,
-  ) {}
+  ) {
+    this.closed = new AccList(Math.floor(horizonMs / sizeMs) + 1);
+  }
 
   get openCount(): number {
     return this.open.length;
@@ -29,17 +31,17 @@ export class TumblingWindows {
     return this.closed.length;
   }
 
-  openWindows(): readonly Acc[] {
-    return this.open;
+  openWindows(): Acc[] {
+    return Array.from({ length: this.open.length }, (_, i) => this.open.read(i, new Acc(0, 0)));
   }
 
   save(w: StateWriter): void {
-    w.accs(this.open);
+    this.open.save(w);
     this.closed.save(w);
   }
 
   load(r: StateReader): void {
-    this.open.push(...r.accs());
+    this.open.load(r);
     this.closed.load(r);
   }
 
@@ -48,7 +50,11 @@ export class TumblingWindows {
     const start = floorTo(r.ts, this.sizeMs);
     const end = start + this.sizeMs;
     if (end > watermarkMs) {
-      this.openAt(start).add(r.value, r.ts, r.quality, seq);
+      const open = this.open;
+      const i = open.findOrInsert(start, end);
+      const w = open.read(i, SCRATCH);
+      w.add(r.value, r.ts, r.quality, seq);
+      open.write(i, w);
       return 'on_time';
     }
     if (end < watermarkMs - this.horizonMs) return 'late_dropped';
@@ -63,12 +69,12 @@ export class TumblingWindows {
   close(watermarkMs: number, sink: Sink): void {
     const open = this.open;
     let n = 0;
-    while (n < open.length && open[n].endMs <= watermarkMs) {
-      const w = open[n++];
+    while (n < open.length && open.endAt(n) <= watermarkMs) {
+      const w = open.read(n++, SCRATCH);
       this.emit(w, sink);
       this.closed.push(w);
     }
-    if (n > 0) open.splice(0, n);
+    open.dropFront(n);
     const closed = this.closed;
     const oldest = watermarkMs - this.horizonMs;
     let k = 0;
@@ -83,22 +89,9 @@ export class TumblingWindows {
     if (w.startMs >= sink.suppressBeforeMs) sink.results.push(w.toResult('tumbling', this.key, w.revision));
   }
 
-  private openAt(start: number): Acc {
-    return findOrInsert(this.open, start, this.sizeMs);
-  }
-
   /** A window inside the horizon that never opened (no reading before) is created and emitted as revision 0. */
   private closedAt(start: number): number {
     return this.closed.findOrInsert(start, start + this.sizeMs);
   }
 }
 
-/** Searches from the newest window: readings mostly hit the last one. */
-function findOrInsert(list: Acc[], start: number, sizeMs: number): Acc {
-  let i = list.length - 1;
-  while (i >= 0 && list[i].startMs > start) i--;
-  if (i >= 0 && list[i].startMs === start) return list[i];
-  const w = new Acc(start, start + sizeMs);
-  list.splice(i + 1, 0, w);
-  return w;
-}
