@@ -7,11 +7,12 @@ import { MIGRATIONS } from './migrations.js';
 export type SqliteDatabase = Database.Database;
 
 /**
- * SQLite's page cache per connection, KiB (its own default). It fills up to this over hours as the readings index
- * grows; with 1,000+ sensors every insert touches a different index leaf, so no cache that fits a Pi holds the hot
- * set, and a miss is a read from the OS page cache. 16 MiB cost up to 14 MiB more RSS; CPU at both footprint loads within noise (docs/benchmarks.md).
+ * SQLite's page cache per connection, KiB (a quarter of its own default). It fills up to this as the readings
+ * index grows; with 1,000+ sensors every insert touches a different index leaf, so no cache that fits a Pi holds
+ * the hot set, and a miss is a read from the OS page cache. 16 MiB cost up to 14 MiB more RSS, 2 MB ~1.5 MiB more
+ * than this; CPU at both footprint loads within noise (docs/benchmarks.md).
  */
-const PAGE_CACHE_KIB = 2_000;
+const PAGE_CACHE_KIB = 512;
 
 /**
  * SQLite truncates the WAL file back to this when it starts the WAL over after a checkpoint. Without it the file
