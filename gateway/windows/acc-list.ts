@@ -8,30 +8,26 @@ const END = 1;
 /** A window being loaded or made; one for every list (the engine is synchronous). */
 const SPARE = new Acc(0, 0);
 
-/** Windows a list makes room for up front at most; one that needs more grows by half. */
-const MAX_INITIAL_WINDOWS = 16;
-
 /** `windows` windows of zeros, as one double array of exactly that length (`fill` keeps V8 from adding slack). */
 function doubles(windows: number): number[] {
-  return new Array<number>(Math.max(1, windows) * FIELDS).fill(0.5).fill(0);
+  return new Array<number>(windows * FIELDS).fill(0.5).fill(0);
 }
 
 /**
  * Windows sorted by start, 14 numbers each in one array: the closed tumbling windows of the revision horizon, the
  * sliding panes and the open tumbling windows (28,000 of the 30,000 windows 1,000 keys hold with the default spec).
- * An Acc each is ~290 B of heap, as V8 boxes every double field; here a window is 112 B. The array is made for
- * `expectedWindows` (the most a spec lets a key keep, e.g. 16 panes) and moved within on insert and drop, so it
- * carries no growth slack and makes no garbage (push and splice did both). The engine at 1,000 keys after 70 min:
- * 6.3 → 5.5 MiB. A window is read into an Acc to be changed and written back (`read`, `write`).
+ * An Acc each is ~290 B of heap, as V8 boxes every double field; here a window is 112 B. The array doubles up to
+ * `expectedWindows` (the most a spec lets a key keep, e.g. 16 panes; by half past it) and is moved within on insert
+ * and drop, so a key that has filled its horizon carries no growth slack and makes no more garbage (push and
+ * splice did both). The engine at 1,000 keys after 70 min: 6.3 → 5.5 MiB. A window is read into an Acc to be
+ * changed and written back (`read`, `write`).
  */
 export class AccList {
   /** Only numbers: V8 keeps them unboxed in one double array on the heap (no ArrayBuffer per list). */
-  private buf: number[];
+  private buf = doubles(1);
   private n = 0;
 
-  constructor(expectedWindows = 2) {
-    this.buf = doubles(Math.min(expectedWindows, MAX_INITIAL_WINDOWS));
-  }
+  constructor(private readonly expectedWindows = 2) {}
 
   get length(): number {
     return this.n;
@@ -72,7 +68,8 @@ export class AccList {
   }
 
   private grow(): void {
-    const grown = doubles(this.n + (this.n >> 1) + 1);
+    const n = this.n;
+    const grown = doubles(n < this.expectedWindows ? Math.min(2 * n, this.expectedWindows) : n + (n >> 1) + 1);
     const b = this.buf;
     for (let i = 0; i < b.length; i++) grown[i] = b[i]!;
     this.buf = grown;
