@@ -4,6 +4,10 @@
  *
  * - V8 `--optimize-for-size`: a smaller heap growing factor, so old-space garbage is collected before the heap
  *   grows (the default sizes the heap for a machine with plenty of memory); CPU cost within run-to-run noise.
+ * - Once ready, no Sparkplug (baseline code; TurboFan still optimises the hot code), baseline code flushed, and the
+ *   bytecode of code not run for 2 of V8's major GCs flushed (5 by default): with SQLite's smaller page cache
+ *   (store/database.ts) ~5 MiB less at 1,000 sensors at 1 Hz, CPU within noise (docs/benchmarks.md
+ *   "2026-11-28 10:32").
  * - Not `--semi-space-growth-factor=1` (1 MiB semi-spaces, 2–6 MiB less): with a scavenge every ~3 ms at a
  *   high rate, readings waiting for their commit were promoted, and the peak QoS 1 rate was ~30 % lower
  *   (docs/benchmarks.md "Memory against throughput").
