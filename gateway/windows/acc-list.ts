@@ -52,7 +52,9 @@ export class AccList {
   /** Makes room at `i` and writes `a` there. */
   insert(i: number, a: Acc): void {
     if (this.n * FIELDS === this.buf.length) this.grow();
-    if (i < this.n) this.buf.copyWithin((i + 1) * FIELDS, i * FIELDS, this.n * FIELDS);
+    const b = this.buf;
+    // a loop, not copyWithin: V8's copyWithin checks every element of a holey array (~1.4 s of a 2 h replay)
+    for (let j = this.n * FIELDS - 1; j >= i * FIELDS; j--) b[j + FIELDS] = b[j]!;
     this.n++;
     this.write(i, a);
   }
@@ -63,7 +65,9 @@ export class AccList {
 
   dropFront(k: number): void {
     if (k <= 0) return;
-    this.buf.copyWithin(0, k * FIELDS, this.n * FIELDS);
+    const b = this.buf;
+    const from = k * FIELDS;
+    for (let j = from; j < this.n * FIELDS; j++) b[j - from] = b[j]!;
     this.n -= k;
   }
 
