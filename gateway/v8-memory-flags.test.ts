@@ -22,13 +22,15 @@ const keep = setInterval(() => {
   }
 }, 10);
 `;
-function run(env: Record<string, string>) {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+/** Runs `source` as an ES module in a fresh node with `env`; the JSON it printed. */
+function runProbe(source: string, env: Record<string, string>) {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', source], {
     cwd: new URL('..', import.meta.url), env: { ...process.env, ...env }, encoding: 'utf8',
   });
   expect(child.status, child.stderr).toBe(0);
   return JSON.parse(child.stdout.trim());
 }
+const run = (env: Record<string, string>) => runProbe(probe, env);
 
 describe('the periodic full GC (gateway/v8-memory-flags.ts)', () => {
   it('collects every interval with the memory settings on, without exposing gc() to the gateway\'s code', () => {
@@ -71,13 +73,7 @@ await new Promise((resolve) => {
 });
 console.log(JSON.stringify({ afterMajor, kept: once.length }));
 `;
-function bytecodeAfterMajorGcs(env: Record<string, string>): number[] {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', flushProbe], {
-    cwd: new URL('..', import.meta.url), env: { ...process.env, ...env }, encoding: 'utf8',
-  });
-  expect(child.status, child.stderr).toBe(0);
-  return JSON.parse(child.stdout.trim()).afterMajor;
-}
+const bytecodeAfterMajorGcs = (env: Record<string, string>): number[] => runProbe(flushProbe, env).afterMajor;
 
 describe('bytecode flushing (gateway/v8-memory-flags.ts)', () => {
   it('drops the bytecode of code not run for 2 major GCs with the memory settings on, for 5 with Node\'s defaults', () => {

@@ -1,3 +1,4 @@
+import type { Reading } from '../reading.js';
 import { Acc } from './acc.js';
 import { readAcc, writeAcc, type StateReader, type StateWriter } from './state-codec.js';
 
@@ -5,7 +6,7 @@ import { readAcc, writeAcc, type StateReader, type StateWriter } from './state-c
 const FIELDS = 14;
 const START = 0;
 const END = 1;
-/** A window being loaded or made; one for every list (the engine is synchronous). */
+/** A window being loaded, made or added to; one for every list (the engine is synchronous). */
 const SPARE = new Acc(0, 0);
 
 /** `windows` windows of zeros, as one double array of exactly that length (`fill` keeps V8 from adding slack). */
@@ -47,6 +48,13 @@ export class AccList {
 
   write(i: number, a: Acc): void {
     writeAcc(this.buf, i * FIELDS, a);
+  }
+
+  /** Adds the reading to the window at `i`: the read-change-write of a window nothing else needs to see. */
+  addAt(i: number, r: Reading, seq: number): void {
+    const w = this.read(i, SPARE);
+    w.add(r.value, r.ts, r.quality, seq);
+    this.write(i, w);
   }
 
   /** Makes room at `i` and writes `a` there. */

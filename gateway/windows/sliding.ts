@@ -5,7 +5,7 @@ import { floorTo } from './spec.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 import type { KeyRef, Sink } from './types.js';
 
-/** The pane being changed and the window being composed; one each for every key (the engine is synchronous). */
+/** A pane being read and the window being composed; one each for every key (the engine is synchronous). */
 const PANE = new Acc(0, 0);
 const WINDOW = new Acc(0, 0);
 
@@ -42,9 +42,7 @@ export class SlidingPanes {
     const start = floorTo(r.ts, this.slideMs);
     if (start < this.firstOpenEnd(watermarkMs) - this.sizeMs) return;
     const panes = this.panes;
-    const i = panes.findOrInsert(start, start + this.slideMs);
-    panes.read(i, PANE).add(r.value, r.ts, r.quality, seq);
-    panes.write(i, PANE);
+    panes.addAt(panes.findOrInsert(start, start + this.slideMs), r, seq);
   }
 
   /** Emits every window with end in (fromWm, toWm] that holds at least one pane, then drops unneeded panes. */

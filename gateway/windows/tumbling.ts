@@ -5,7 +5,7 @@ import { floorTo } from './spec.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 import type { AddStatus, KeyRef, Sink } from './types.js';
 
-/** The window being changed; one for every key (the engine is synchronous). */
+/** A window being revised or closed; one for every key (the engine is synchronous). */
 const SCRATCH = new Acc(0, 0);
 
 /** Tumbling windows of one key: open ones, and closed ones kept while they may still be revised. */
@@ -50,11 +50,7 @@ export class TumblingWindows {
     const start = floorTo(r.ts, this.sizeMs);
     const end = start + this.sizeMs;
     if (end > watermarkMs) {
-      const open = this.open;
-      const i = open.findOrInsert(start, end);
-      const w = open.read(i, SCRATCH);
-      w.add(r.value, r.ts, r.quality, seq);
-      open.write(i, w);
+      this.open.addAt(this.open.findOrInsert(start, end), r, seq);
       return 'on_time';
     }
     if (end < watermarkMs - this.horizonMs) return 'late_dropped';
